@@ -1,0 +1,187 @@
+//! A sample service ledger written by Cloister's own write path (cloister-node's
+//! `ServiceLedger`): genesis, application transactions over public and private maps, signature
+//! transactions on a cadence, chunk files on disk. Tests check it with CCF's tools; benchmarks
+//! time the verifier on it; `cloister ledger sample` writes one for people to look at.
+
+use std::path::Path;
+
+use cloister_crypto::{Certificate, CertificateSpec, Curve, EcKeyPair, Entropy, SeededEntropy, issue_self_signed};
+use cloister_kv::LedgerSecrets;
+use cloister_node::{
+    CoseSignaturesConfig, GenesisConfig, GenesisMember, LedgerOutput, NodeIdentity, ServiceIdentity, ServiceLedger,
+    ServiceLedgerConfig,
+};
+use cloister_types::TxId;
+
+use crate::ledger_dir_writer::LedgerDirWriter;
+
+/// Public application map the sample writes.
+pub const PUBLIC_MAP: &str = "public:records";
+/// Private (encrypted) application map the sample writes.
+pub const PRIVATE_MAP: &str = "records";
+
+/// What to write.
+#[derive(Debug, Clone)]
+pub struct SampleSpec {
+    /// Application transactions (genesis, signatures and the opening are extra).
+    pub transactions: u64,
+    pub sig_tx_interval: u64,
+    pub chunk_threshold_bytes: u64,
+    pub value_bytes: usize,
+    pub seed: u64,
+    /// Written to the private map in one transaction: it must never appear in any file.
+    pub private_canary: Option<Vec<u8>>,
+    /// Written to the public map in one transaction: it must appear.
+    pub public_canary: Option<Vec<u8>>,
+    /// Keep every entry in memory (for receipts); off for large ledgers.
+    pub keep_entries: bool,
+}
+
+impl Default for SampleSpec {
+    fn default() -> SampleSpec {
+        SampleSpec {
+            transactions: 1_000,
+            sig_tx_interval: 50,
+            chunk_threshold_bytes: 64 * 1024,
+            value_bytes: 100,
+            seed: 1,
+            private_canary: None,
+            public_canary: None,
+            keep_entries: false,
+        }
+    }
+}
+
+/// What was written.
+#[derive(Debug)]
+pub struct SampleLedger {
+    pub entries: Vec<LedgerOutput>,
+    pub ledger_secret: [u8; 32],
+    pub service_cert_pem: String,
+    pub signatures: u64,
+    pub last_signature: TxId,
+    pub last_seqno: u64,
+}
+
+/// A fixed, plausible wall-clock time: the sample is reproducible from its seed.
+const SAMPLE_TIME_UNIX: i64 = 1_760_000_000;
+// Twenty years, so that tools checking validity against today's clock accept the sample for long.
+const VALIDITY_SECONDS: i64 = 20 * 365 * 24 * 3600;
+
+/// Writes a sample ledger into `dir` (created if missing).
+pub fn write_sample_ledger(dir: &Path, spec: &SampleSpec) -> anyhow::Result<SampleLedger> {
+    let mut entropy = SeededEntropy::from_seed(spec.seed);
+    let mut ledger_secret = [0u8; 32];
+    entropy.fill_bytes(&mut ledger_secret);
+    let service = ServiceIdentity::generate(&mut entropy, SAMPLE_TIME_UNIX, SAMPLE_TIME_UNIX + VALIDITY_SECONDS)?;
+    let node = NodeIdentity::generate(
+        &mut entropy,
+        &service,
+        vec!["127.0.0.1".to_owned()],
+        SAMPLE_TIME_UNIX,
+        SAMPLE_TIME_UNIX + VALIDITY_SECONDS,
+    )?;
+    let member = sample_member(&mut entropy)?;
+    let config = ServiceLedgerConfig {
+        sig_tx_interval: spec.sig_tx_interval,
+        chunk_threshold_bytes: spec.chunk_threshold_bytes,
+        cose: CoseSignaturesConfig::default(),
+        genesis: GenesisConfig {
+            members: vec![GenesisMember { cert_pem: member.to_pem(), encryption_public_key_pem: None, member_data: None }],
+            constitution: "export function resolve() { return \"Open\"; }".to_owned(),
+            recovery_threshold: 1,
+            rpc_address: "127.0.0.1:8000".to_owned(),
+            node_to_node_address: "127.0.0.1:8001".to_owned(),
+            node_encryption_public_key_pem: None,
+        },
+    };
+    let service_cert_pem = service.cert_pem();
+    let secrets = LedgerSecrets::with_first(ledger_secret);
+    let mut service_ledger = ServiceLedger::start(config, node, service, secrets, SAMPLE_TIME_UNIX)?;
+    let mut sink = Sink { writer: LedgerDirWriter::create(dir, 1)?, keep: spec.keep_entries, kept: Vec::new(), signatures: 0, last_signature: TxId::default(), last_seqno: 0 };
+    sink.drain(&mut service_ledger)?;
+    service_ledger.open_service(SAMPLE_TIME_UNIX)?;
+    for i in 0..spec.transactions {
+        let now = SAMPLE_TIME_UNIX + i as i64 / 1000;
+        let key = format!("key-{}", i % 997).into_bytes();
+        let mut value = vec![0u8; spec.value_bytes];
+        entropy.fill_bytes(&mut value);
+        let canary_turn = i == spec.transactions / 2;
+        service_ledger.execute(now, |tx| {
+            match i % 4 {
+                0 => tx.put(PUBLIC_MAP, key, value),
+                1 => tx.put(PRIVATE_MAP, key, value),
+                2 => {
+                    tx.put(PUBLIC_MAP, key.clone(), value.clone());
+                    tx.put(PRIVATE_MAP, key, value);
+                }
+                _ => {
+                    tx.remove(PUBLIC_MAP, key.clone());
+                    tx.put(PRIVATE_MAP, key, value);
+                }
+            }
+            if canary_turn {
+                if let Some(canary) = &spec.private_canary {
+                    tx.put(PRIVATE_MAP, b"canary".to_vec(), canary.clone());
+                }
+                if let Some(canary) = &spec.public_canary {
+                    tx.put(PUBLIC_MAP, b"canary".to_vec(), canary.clone());
+                }
+            }
+        })?;
+        sink.drain(&mut service_ledger)?;
+    }
+    // As CCF's signature timer would: sign whatever is left unsigned.
+    service_ledger.emit_signature(SAMPLE_TIME_UNIX + spec.transactions as i64 / 1000)?;
+    sink.drain(&mut service_ledger)?;
+    sink.writer.flush()?;
+    Ok(SampleLedger {
+        entries: sink.kept,
+        ledger_secret,
+        service_cert_pem,
+        signatures: sink.signatures,
+        last_signature: sink.last_signature,
+        last_seqno: sink.last_seqno,
+    })
+}
+
+struct Sink {
+    writer: LedgerDirWriter,
+    keep: bool,
+    kept: Vec<LedgerOutput>,
+    signatures: u64,
+    last_signature: TxId,
+    last_seqno: u64,
+}
+
+impl Sink {
+    /// Writes what the service committed. One node: each signature commits everything before it.
+    fn drain(&mut self, service_ledger: &mut ServiceLedger) -> anyhow::Result<()> {
+        for output in service_ledger.take_outputs() {
+            self.writer.append(&output.entry.bytes, output.flags, output.committable)?;
+            self.last_seqno = output.entry.seqno.0;
+            if output.committable {
+                self.signatures += 1;
+                self.last_signature = output.entry.tx_id();
+                self.writer.commit(output.entry.seqno.0)?;
+            }
+            if self.keep {
+                self.kept.push(output);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A member certificate for the genesis transaction.
+fn sample_member(entropy: &mut dyn Entropy) -> anyhow::Result<Certificate> {
+    let key = EcKeyPair::generate(Curve::P384, entropy)?;
+    let spec = CertificateSpec {
+        subject_cn: "member0".to_owned(),
+        sans: Vec::new(),
+        not_before_unix: SAMPLE_TIME_UNIX,
+        not_after_unix: SAMPLE_TIME_UNIX + VALIDITY_SECONDS,
+        is_ca: false,
+    };
+    Ok(issue_self_signed(&key, &spec)?)
+}
