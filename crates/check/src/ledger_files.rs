@@ -27,13 +27,18 @@ pub struct ChunkFile {
 }
 
 /// The chunk files under `paths` (directories or single files), in ledger order.
-pub fn collect_chunks(paths: &[PathBuf], options: LedgerOptions) -> Result<Vec<ChunkFile>, LocatedError> {
+pub fn collect_chunks(
+    paths: &[PathBuf],
+    options: LedgerOptions,
+) -> Result<Vec<ChunkFile>, LocatedError> {
     let mut files = Vec::new();
     let mut seen = BTreeSet::new();
     for path in paths {
         if path.is_dir() {
             let entries = fs::read_dir(path).map_err(|e| LocatedError::io(path, &e))?;
-            let mut names: Vec<PathBuf> = entries.filter_map(|entry| entry.ok().map(|e| e.path())).collect();
+            let mut names: Vec<PathBuf> = entries
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .collect();
             names.sort();
             for file in names {
                 consider(&file, options, &mut seen, &mut files, false)?;
@@ -41,12 +46,18 @@ pub fn collect_chunks(paths: &[PathBuf], options: LedgerOptions) -> Result<Vec<C
         } else if path.is_file() {
             consider(path, options, &mut seen, &mut files, true)?;
         } else {
-            return Err(LocatedError::message(path, "is not a ledger directory or ledger chunk"));
+            return Err(LocatedError::message(
+                path,
+                "is not a ledger directory or ledger chunk",
+            ));
         }
     }
     let names: Vec<ChunkName> = files.iter().map(|file: &ChunkFile| file.name).collect();
     let ordered = order_chunks(&names).map_err(|e| LocatedError {
-        file: paths.first().map(|p| p.display().to_string()).unwrap_or_default(),
+        file: paths
+            .first()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
         offset: None,
         seqno: None,
         message: e.to_string(),
@@ -72,13 +83,21 @@ fn consider(
     };
     let Some(name) = ChunkName::parse(file_name) else {
         if named_explicitly {
-            return Err(LocatedError::message(path, "is not named like a ledger chunk (ledger_<start>[-<end>][.committed])"));
+            return Err(LocatedError::message(
+                path,
+                "is not named like a ledger chunk (ledger_<start>[-<end>][.committed])",
+            ));
         }
         return Ok(());
     };
-    let wanted = !name.ignored && (options.recovery || !name.recovery) && (options.uncommitted || name.committed);
+    let wanted = !name.ignored
+        && (options.recovery || !name.recovery)
+        && (options.uncommitted || name.committed);
     if wanted && seen.insert(file_name.to_owned()) {
-        files.push(ChunkFile { path: path.to_path_buf(), name });
+        files.push(ChunkFile {
+            path: path.to_path_buf(),
+            name,
+        });
     }
     Ok(())
 }

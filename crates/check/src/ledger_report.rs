@@ -34,7 +34,12 @@ impl LocatedError {
     }
 
     pub(crate) fn message(path: &Path, message: &str) -> LocatedError {
-        LocatedError { file: path.display().to_string(), offset: None, seqno: None, message: message.to_owned() }
+        LocatedError {
+            file: path.display().to_string(),
+            offset: None,
+            seqno: None,
+            message: message.to_owned(),
+        }
     }
 }
 
@@ -68,7 +73,10 @@ pub struct LedgerReport {
     pub bytes: u64,
 }
 
-fn serialize_txid<S: serde::Serializer>(txid: &Option<TxId>, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_txid<S: serde::Serializer>(
+    txid: &Option<TxId>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     // read_ledger.py prints 0.0 before the first signature.
     serializer.collect_str(&txid.unwrap_or_default())
 }
@@ -77,7 +85,11 @@ fn serialize_txid<S: serde::Serializer>(txid: &Option<TxId>, serializer: S) -> R
 #[derive(Debug)]
 pub enum LedgerEvent<'a> {
     Chunk(&'a ChunkFile),
-    Entry { entry: &'a DecodedEntry<'a>, raw: &'a ChunkEntry<'a>, write_set_digest: &'a Sha256Hash },
+    Entry {
+        entry: &'a DecodedEntry<'a>,
+        raw: &'a ChunkEntry<'a>,
+        write_set_digest: &'a Sha256Hash,
+    },
 }
 
 /// A chunk read from disk with the SHA-256 of each of its entries.
@@ -89,7 +101,11 @@ struct HashedChunk {
 
 /// Reads, hashes and (when `verify`) verifies `chunks` in order, calling `on_event` for each chunk
 /// and entry. Stops at the first failure.
-pub fn verify_ledger(chunks: &[ChunkFile], verify: bool, on_event: &mut dyn FnMut(LedgerEvent<'_>)) -> LedgerReport {
+pub fn verify_ledger(
+    chunks: &[ChunkFile],
+    verify: bool,
+    on_event: &mut dyn FnMut(LedgerEvent<'_>),
+) -> LedgerReport {
     let mut state = ReportState::new(verify);
     thread::scope(|scope| {
         // Two chunks in flight bound the memory held to about three chunk files.
@@ -111,16 +127,43 @@ pub fn verify_ledger(chunks: &[ChunkFile], verify: bool, on_event: &mut dyn FnMu
     state.finish()
 }
 
+/// Verifies chunks already in memory, on this thread (for tests, fuzzing and small ledgers).
+pub fn verify_chunk_bytes(chunks: &[(ChunkFile, Vec<u8>)], verify: bool) -> LedgerReport {
+    let mut state = ReportState::new(verify);
+    for (file, bytes) in chunks {
+        let chunk = hash_chunk(file, Ok(bytes.clone()));
+        if let Err(error) = state.check_chunk(&chunk, &mut |_| {}) {
+            state.error = Some(error);
+            break;
+        }
+    }
+    state.finish()
+}
+
 fn read_and_hash(file: &ChunkFile) -> HashedChunk {
-    let bytes = fs::read(&file.path).map_err(|e| LocatedError::io(&file.path, &e));
+    hash_chunk(
+        file,
+        fs::read(&file.path).map_err(|e| LocatedError::io(&file.path, &e)),
+    )
+}
+
+fn hash_chunk(file: &ChunkFile, bytes: Result<Vec<u8>, LocatedError>) -> HashedChunk {
     let digests = match &bytes {
         Ok(bytes) => match parse_chunk(bytes) {
-            Ok(parse) => parse.entries.iter().map(|entry| sha256(entry.bytes)).collect(),
+            Ok(parse) => parse
+                .entries
+                .iter()
+                .map(|entry| sha256(entry.bytes))
+                .collect(),
             Err(_) => Vec::new(), // reported with its offset by the checking thread
         },
         Err(_) => Vec::new(),
     };
-    HashedChunk { file: file.clone(), bytes, digests }
+    HashedChunk {
+        file: file.clone(),
+        bytes,
+        digests,
+    }
 }
 
 struct ReportState {
@@ -133,10 +176,20 @@ struct ReportState {
 
 impl ReportState {
     fn new(verify: bool) -> ReportState {
-        ReportState { verifier: verify.then(LedgerVerifier::new), error: None, chunks: 0, transactions: 0, bytes: 0 }
+        ReportState {
+            verifier: verify.then(LedgerVerifier::new),
+            error: None,
+            chunks: 0,
+            transactions: 0,
+            bytes: 0,
+        }
     }
 
-    fn check_chunk(&mut self, chunk: &HashedChunk, on_event: &mut dyn FnMut(LedgerEvent<'_>)) -> Result<(), LocatedError> {
+    fn check_chunk(
+        &mut self,
+        chunk: &HashedChunk,
+        on_event: &mut dyn FnMut(LedgerEvent<'_>),
+    ) -> Result<(), LocatedError> {
         let file = &chunk.file;
         let bytes = chunk.bytes.as_ref().map_err(Clone::clone)?;
         let located = |error: &LedgerError, seqno: Option<u64>| LocatedError {
@@ -147,18 +200,28 @@ impl ReportState {
         };
         on_event(LedgerEvent::Chunk(file));
         let parse = parse_chunk(bytes).map_err(|e| {
-            let seqno = e.offset().map(|offset| seqno_at_offset(bytes, file.name.start, offset));
+            let seqno = e
+                .offset()
+                .map(|offset| seqno_at_offset(bytes, file.name.start, offset));
             located(&e, seqno)
         })?;
         if file.name.committed && !parse.complete {
-            return Err(LocatedError::message(&file.path, "committed chunk has no position table (it was never completed)"));
+            return Err(LocatedError::message(
+                &file.path,
+                "committed chunk has no position table (it was never completed)",
+            ));
         }
         if let Some(offset) = parse.trailing_partial
             && file.name.committed
         {
-            return Err(LocatedError { offset: Some(offset as u64), ..LocatedError::message(&file.path, "torn entry at the end of a committed chunk") });
+            return Err(LocatedError {
+                offset: Some(offset as u64),
+                ..LocatedError::message(&file.path, "torn entry at the end of a committed chunk")
+            });
         }
-        file.name.check_entry_count(parse.entries.len() as u64).map_err(|e| located(&e, None))?;
+        file.name
+            .check_entry_count(parse.entries.len() as u64)
+            .map_err(|e| located(&e, None))?;
         self.chunks += 1;
         self.bytes += bytes.len() as u64;
         for (index, raw) in parse.entries.iter().enumerate() {
@@ -167,14 +230,32 @@ impl ReportState {
             let decoded = raw.decode().map_err(|e| located(&e, Some(expected)))?;
             let seqno = decoded.header.version;
             // The entry's position names it even when its own seqno fields were altered.
-            let at = |message: String| LocatedError { file: file.path.display().to_string(), offset: Some(raw.offset), seqno: Some(expected), message };
+            let at = |message: String| LocatedError {
+                file: file.path.display().to_string(),
+                offset: Some(raw.offset),
+                seqno: Some(expected),
+                message,
+            };
             if seqno != expected {
-                return Err(at(format!("entry {index} of a chunk starting at {} has seqno {seqno}", file.name.start)));
+                return Err(at(format!(
+                    "entry {index} of a chunk starting at {} has seqno {seqno}",
+                    file.name.start
+                )));
             }
-            let digest = chunk.digests.get(index).copied().unwrap_or_else(|| sha256(raw.bytes));
-            on_event(LedgerEvent::Entry { entry: &decoded, raw, write_set_digest: &digest });
+            let digest = chunk
+                .digests
+                .get(index)
+                .copied()
+                .unwrap_or_else(|| sha256(raw.bytes));
+            on_event(LedgerEvent::Entry {
+                entry: &decoded,
+                raw,
+                write_set_digest: &digest,
+            });
             if let Some(verifier) = &mut self.verifier {
-                verifier.add_entry(&decoded, &digest).map_err(|e| at(e.to_string()))?;
+                verifier
+                    .add_entry(&decoded, &digest)
+                    .map_err(|e| at(e.to_string()))?;
             }
             self.transactions += 1;
         }
@@ -204,7 +285,12 @@ impl ReportState {
 fn seqno_at_offset(bytes: &[u8], start: u64, offset: u64) -> u64 {
     let read_u64 = |at: usize, len: usize| -> Option<u64> {
         let field = bytes.get(at..at + len)?;
-        Some(field.iter().rev().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+        Some(
+            field
+                .iter()
+                .rev()
+                .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)),
+        )
     };
     let len = bytes.len() as u64;
     if let Some(table) = read_u64(0, CHUNK_HEADER_BYTES)
@@ -216,7 +302,10 @@ fn seqno_at_offset(bytes: &[u8], start: u64, offset: u64) -> u64 {
     }
     let mut cursor = CHUNK_HEADER_BYTES as u64;
     let mut index = 0;
-    while let Some(size) = usize::try_from(cursor).ok().and_then(|at| read_u64(at + 2, 6)) {
+    while let Some(size) = usize::try_from(cursor)
+        .ok()
+        .and_then(|at| read_u64(at + 2, 6))
+    {
         let next = cursor.saturating_add(8).saturating_add(size);
         if offset < next {
             return start + index;

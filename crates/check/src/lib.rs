@@ -8,4 +8,6 @@ mod ledger_files;
 mod ledger_report;
 
 pub use ledger_files::{ChunkFile, LedgerOptions, collect_chunks};
-pub use ledger_report::{LedgerEvent, LedgerReport, LocatedError, verify_ledger};
+pub use ledger_report::{
+    LedgerEvent, LedgerReport, LocatedError, verify_chunk_bytes, verify_ledger,
+};

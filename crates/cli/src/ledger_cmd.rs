@@ -84,20 +84,37 @@ pub struct FileArgs {
 pub fn run(command: LedgerCommand) -> anyhow::Result<ExitCode> {
     match command {
         LedgerCommand::Verify { files, json } => run_ledger(&files, PrintMode::Quiet, true, json),
-        LedgerCommand::Read { files, quiet, digests_only, tables, insecure_skip_verification, json } => {
+        LedgerCommand::Read {
+            files,
+            quiet,
+            digests_only,
+            tables,
+            insecure_skip_verification,
+            json,
+        } => {
             let mode = if quiet {
                 PrintMode::Quiet
             } else if digests_only {
                 PrintMode::Digests
             } else {
                 let filter = tables
-                    .map(|pattern| regex_lite::Regex::new(&pattern).with_context(|| format!("bad --tables regex {pattern:?}")))
+                    .map(|pattern| {
+                        regex_lite::Regex::new(&pattern)
+                            .with_context(|| format!("bad --tables regex {pattern:?}"))
+                    })
                     .transpose()?;
                 PrintMode::Contents(filter)
             };
             run_ledger(&files, mode, !insecure_skip_verification, json)
         }
-        LedgerCommand::Sample { out, transactions, sig_tx_interval, chunk_bytes, value_bytes, seed } => {
+        LedgerCommand::Sample {
+            out,
+            transactions,
+            sig_tx_interval,
+            chunk_bytes,
+            value_bytes,
+            seed,
+        } => {
             let spec = SampleSpec {
                 transactions,
                 sig_tx_interval,
@@ -124,21 +141,36 @@ pub fn run(command: LedgerCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn run_ledger(files: &FileArgs, mode: PrintMode, verify: bool, json: bool) -> anyhow::Result<ExitCode> {
-    let options = LedgerOptions { uncommitted: files.uncommitted, recovery: files.recovery };
+fn run_ledger(
+    files: &FileArgs,
+    mode: PrintMode,
+    verify: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let options = LedgerOptions {
+        uncommitted: files.uncommitted,
+        recovery: files.recovery,
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let report = match collect_chunks(&files.paths, options) {
         Ok(chunks) => {
             if !json {
                 writeln!(out, "Reading ledger from {:?}", files.paths)?;
-                writeln!(out, "Contains {} chunk{}", chunks.len(), if chunks.len() == 1 { "" } else { "s" })?;
+                writeln!(
+                    out,
+                    "Contains {} chunk{}",
+                    chunks.len(),
+                    if chunks.len() == 1 { "" } else { "s" }
+                )?;
             }
             if json {
                 verify_ledger(&chunks, verify, &mut |_| {})
             } else {
                 let mut printer = EntryPrinter::new(&mut out, mode);
-                let report = verify_ledger(&chunks, verify, &mut |event: LedgerEvent<'_>| printer.print(event));
+                let report = verify_ledger(&chunks, verify, &mut |event: LedgerEvent<'_>| {
+                    printer.print(event)
+                });
                 printer.result()?;
                 report
             }
@@ -154,10 +186,19 @@ fn run_ledger(files: &FileArgs, mode: PrintMode, verify: bool, json: bool) -> an
         },
     };
     print_report(&mut out, &report, verify, json)?;
-    Ok(if report.complete { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.complete {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
-fn print_report(out: &mut impl Write, report: &LedgerReport, verify: bool, json: bool) -> anyhow::Result<()> {
+fn print_report(
+    out: &mut impl Write,
+    report: &LedgerReport,
+    verify: bool,
+    json: bool,
+) -> anyhow::Result<()> {
     if json {
         writeln!(out, "{}", serde_json::to_string(report)?)?;
         return Ok(());

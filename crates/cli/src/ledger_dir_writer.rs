@@ -42,14 +42,28 @@ pub struct LedgerDirWriter {
 impl LedgerDirWriter {
     /// A writer for a new ledger in `dir` (created if missing), whose first entry is `first_seqno`.
     pub fn create(dir: &Path, first_seqno: u64) -> anyhow::Result<LedgerDirWriter> {
-        fs::create_dir_all(dir).with_context(|| format!("creating ledger directory {}", dir.display()))?;
-        Ok(LedgerDirWriter { dir: dir.to_path_buf(), open: None, complete: Vec::new(), next_seqno: first_seqno })
+        fs::create_dir_all(dir)
+            .with_context(|| format!("creating ledger directory {}", dir.display()))?;
+        Ok(LedgerDirWriter {
+            dir: dir.to_path_buf(),
+            open: None,
+            complete: Vec::new(),
+            next_seqno: first_seqno,
+        })
     }
 
     /// Appends the entry at the next seqno. `committable` marks a signature transaction.
-    pub fn append(&mut self, entry: &[u8], flags: EntryFlags, committable: bool) -> anyhow::Result<()> {
+    pub fn append(
+        &mut self,
+        entry: &[u8],
+        flags: EntryFlags,
+        committable: bool,
+    ) -> anyhow::Result<()> {
         if flags.force_chunk_after() && !committable {
-            anyhow::bail!("seqno {}: FORCE_LEDGER_CHUNK_AFTER on a non-committable entry", self.next_seqno);
+            anyhow::bail!(
+                "seqno {}: FORCE_LEDGER_CHUNK_AFTER on a non-committable entry",
+                self.next_seqno
+            );
         }
         if flags.force_chunk_before() && self.open.is_some() {
             self.complete_open_chunk()?;
@@ -59,8 +73,12 @@ impl LedgerDirWriter {
             Some(open) => open,
             None => self.open.insert(open_chunk(&self.dir, seqno)?),
         };
-        open.builder.push(entry).with_context(|| format!("seqno {seqno}"))?;
-        open.file.write_all(entry).with_context(|| format!("writing {}", open.path.display()))?;
+        open.builder
+            .push(entry)
+            .with_context(|| format!("seqno {seqno}"))?;
+        open.file
+            .write_all(entry)
+            .with_context(|| format!("writing {}", open.path.display()))?;
         self.next_seqno += 1;
         if committable && flags.force_chunk_after() {
             self.complete_open_chunk()?;
@@ -71,12 +89,22 @@ impl LedgerDirWriter {
     /// Marks everything up to `seqno` committed: complete chunks ending at or before it are
     /// renamed `.committed`.
     pub fn commit(&mut self, seqno: u64) -> anyhow::Result<()> {
-        let (done, waiting): (Vec<_>, Vec<_>) = self.complete.drain(..).partition(|chunk| chunk.end <= seqno);
+        let (done, waiting): (Vec<_>, Vec<_>) = self
+            .complete
+            .drain(..)
+            .partition(|chunk| chunk.end <= seqno);
         self.complete = waiting;
         for chunk in done {
-            let name = ChunkName { start: chunk.start, end: Some(chunk.end), committed: true, recovery: false, ignored: false };
+            let name = ChunkName {
+                start: chunk.start,
+                end: Some(chunk.end),
+                committed: true,
+                recovery: false,
+                ignored: false,
+            };
             let target = self.dir.join(name.to_string());
-            fs::rename(&chunk.path, &target).with_context(|| format!("renaming {}", chunk.path.display()))?;
+            fs::rename(&chunk.path, &target)
+                .with_context(|| format!("renaming {}", chunk.path.display()))?;
         }
         Ok(())
     }
@@ -102,16 +130,33 @@ impl LedgerDirWriter {
         file.write_all(&tail.header)?;
         // CCF does not rename on completion, only on commit; `ledger_<s>-<e>` is the name readers
         // accept for a complete, uncommitted chunk.
-        let name = ChunkName { start: open.start, end: Some(end), committed: false, recovery: false, ignored: false };
+        let name = ChunkName {
+            start: open.start,
+            end: Some(end),
+            committed: false,
+            recovery: false,
+            ignored: false,
+        };
         let path = self.dir.join(name.to_string());
-        fs::rename(&open.path, &path).with_context(|| format!("renaming {}", open.path.display()))?;
-        self.complete.push(CompleteChunk { start: open.start, end, path });
+        fs::rename(&open.path, &path)
+            .with_context(|| format!("renaming {}", open.path.display()))?;
+        self.complete.push(CompleteChunk {
+            start: open.start,
+            end,
+            path,
+        });
         Ok(())
     }
 }
 
 fn open_chunk(dir: &Path, start: u64) -> anyhow::Result<OpenChunk> {
-    let name = ChunkName { start, end: None, committed: false, recovery: false, ignored: false };
+    let name = ChunkName {
+        start,
+        end: None,
+        committed: false,
+        recovery: false,
+        ignored: false,
+    };
     let path = dir.join(name.to_string());
     let file = OpenOptions::new()
         .create_new(true)
@@ -120,5 +165,10 @@ fn open_chunk(dir: &Path, start: u64) -> anyhow::Result<OpenChunk> {
         .with_context(|| format!("creating {}", path.display()))?;
     let mut file = BufWriter::with_capacity(1 << 20, file);
     file.write_all(&ChunkBuilder::OPEN_HEADER)?;
-    Ok(OpenChunk { start, file, path, builder: ChunkBuilder::new() })
+    Ok(OpenChunk {
+        start,
+        file,
+        path,
+        builder: ChunkBuilder::new(),
+    })
 }

@@ -24,7 +24,11 @@ pub struct EntryPrinter<'w, W: Write> {
 
 impl<'w, W: Write> EntryPrinter<'w, W> {
     pub fn new(out: &'w mut W, mode: PrintMode) -> EntryPrinter<'w, W> {
-        EntryPrinter { out, mode, error: None }
+        EntryPrinter {
+            out,
+            mode,
+            error: None,
+        }
     }
 
     pub fn print(&mut self, event: LedgerEvent<'_>) {
@@ -47,12 +51,24 @@ impl<'w, W: Write> EntryPrinter<'w, W> {
                 let state = if file.name.committed { "" } else { "un" };
                 writeln!(self.out, "chunk {} ({state}committed)", file.path.display())
             }
-            LedgerEvent::Entry { entry, raw, write_set_digest } => match &self.mode {
+            LedgerEvent::Entry {
+                entry,
+                raw,
+                write_set_digest,
+            } => match &self.mode {
                 PrintMode::Quiet => Ok(()),
                 PrintMode::Digests => {
-                    writeln!(self.out, "{}.{} {}", entry.parts.gcm.view(), entry.header.version, write_set_digest)
+                    writeln!(
+                        self.out,
+                        "{}.{} {}",
+                        entry.parts.gcm.view(),
+                        entry.header.version,
+                        write_set_digest
+                    )
                 }
-                PrintMode::Contents(filter) => write_contents(self.out, entry, raw.bytes.len(), filter.as_ref()),
+                PrintMode::Contents(filter) => {
+                    write_contents(self.out, entry, raw.bytes.len(), filter.as_ref())
+                }
             },
         }
     }
@@ -65,7 +81,11 @@ fn write_contents(
     filter: Option<&regex_lite::Regex>,
 ) -> io::Result<()> {
     let flags = entry.parts.flags.0;
-    let flags_text = if flags == 0 { String::new() } else { format!(", flags={flags:#x}") };
+    let flags_text = if flags == 0 {
+        String::new()
+    } else {
+        format!(", flags={flags:#x}")
+    };
     let tables = &entry.public_maps;
     let header = format!(
         "  txid {}.{} ({}) [{len} bytes{flags_text}]",
@@ -96,7 +116,12 @@ fn write_contents(
 fn write_table(out: &mut impl Write, map: &MapChanges) -> io::Result<()> {
     let rule = FormatRule::for_table(&map.name);
     let count = map.writes.len() + map.removes.len();
-    writeln!(out, "    table \"{}\" ({}):", map.name, counted(count, "write"))?;
+    writeln!(
+        out,
+        "    table \"{}\" ({}):",
+        map.name,
+        counted(count, "write")
+    )?;
     for (key, value) in &map.writes {
         writeln!(out, "      {}:", rule.key(key))?;
         let text = rule.value(value).replace('\n', "\n        ");
@@ -132,7 +157,10 @@ impl FormatRule {
         } else if name.starts_with("public:ccf.internal.") {
             FormatRule::UintJson
         } else if let Some(rest) = name.strip_prefix("public:ccf.gov.") {
-            if ["service", "network", "constitution"].iter().any(|word| rest.contains(word)) {
+            if ["service", "network", "constitution"]
+                .iter()
+                .any(|word| rest.contains(word))
+            {
                 FormatRule::UintJson
             } else {
                 FormatRule::StrJson
@@ -174,7 +202,11 @@ fn pretty_json(value: &[u8]) -> Option<String> {
 
 /// Python's `str(bytes)`: `b'...'` with escapes, as read_ledger.py prints raw values.
 fn python_bytes(bytes: &[u8]) -> String {
-    let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') { '"' } else { '\'' };
+    let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut text = format!("b{quote}");
     for &byte in bytes {
         match byte {
@@ -206,8 +238,17 @@ mod tests {
 
     #[test]
     fn singleton_keys_print_as_little_endian_integers() {
-        assert_eq!(FormatRule::for_table("public:ccf.internal.signatures").key(&[0; 8]), "<u64: 0>");
-        assert_eq!(FormatRule::for_table("public:ccf.gov.service.info").key(&[1, 0, 0, 0, 0, 0, 0, 0]), "<u64: 1>");
-        assert_eq!(FormatRule::for_table("public:ccf.gov.members.info").key(b"abc"), "abc");
+        assert_eq!(
+            FormatRule::for_table("public:ccf.internal.signatures").key(&[0; 8]),
+            "<u64: 0>"
+        );
+        assert_eq!(
+            FormatRule::for_table("public:ccf.gov.service.info").key(&[1, 0, 0, 0, 0, 0, 0, 0]),
+            "<u64: 1>"
+        );
+        assert_eq!(
+            FormatRule::for_table("public:ccf.gov.members.info").key(b"abc"),
+            "abc"
+        );
     }
 }

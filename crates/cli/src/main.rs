@@ -8,7 +8,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cloister", version, about = "Cloister: a CCF-compatible confidential consortium service")]
+#[command(
+    name = "cloister",
+    version,
+    about = "Cloister: a CCF-compatible confidential consortium service"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -5,11 +5,13 @@
 
 use std::path::Path;
 
-use cloister_crypto::{Certificate, CertificateSpec, Curve, EcKeyPair, Entropy, SeededEntropy, issue_self_signed};
+use cloister_crypto::{
+    Certificate, CertificateSpec, Curve, EcKeyPair, Entropy, SeededEntropy, issue_self_signed,
+};
 use cloister_kv::LedgerSecrets;
 use cloister_node::{
-    CoseSignaturesConfig, GenesisConfig, GenesisMember, LedgerOutput, NodeIdentity, ServiceIdentity, ServiceLedger,
-    ServiceLedgerConfig,
+    CoseSignaturesConfig, GenesisConfig, GenesisMember, LedgerOutput, NodeIdentity,
+    ServiceIdentity, ServiceLedger, ServiceLedgerConfig,
 };
 use cloister_types::TxId;
 
@@ -73,7 +75,11 @@ pub fn write_sample_ledger(dir: &Path, spec: &SampleSpec) -> anyhow::Result<Samp
     let mut entropy = SeededEntropy::from_seed(spec.seed);
     let mut ledger_secret = [0u8; 32];
     entropy.fill_bytes(&mut ledger_secret);
-    let service = ServiceIdentity::generate(&mut entropy, SAMPLE_TIME_UNIX, SAMPLE_TIME_UNIX + VALIDITY_SECONDS)?;
+    let service = ServiceIdentity::generate(
+        &mut entropy,
+        SAMPLE_TIME_UNIX,
+        SAMPLE_TIME_UNIX + VALIDITY_SECONDS,
+    )?;
     let node = NodeIdentity::generate(
         &mut entropy,
         &service,
@@ -87,7 +93,11 @@ pub fn write_sample_ledger(dir: &Path, spec: &SampleSpec) -> anyhow::Result<Samp
         chunk_threshold_bytes: spec.chunk_threshold_bytes,
         cose: CoseSignaturesConfig::default(),
         genesis: GenesisConfig {
-            members: vec![GenesisMember { cert_pem: member.to_pem(), encryption_public_key_pem: None, member_data: None }],
+            members: vec![GenesisMember {
+                cert_pem: member.to_pem(),
+                encryption_public_key_pem: None,
+                member_data: None,
+            }],
             constitution: "export function resolve() { return \"Open\"; }".to_owned(),
             recovery_threshold: 1,
             rpc_address: "127.0.0.1:8000".to_owned(),
@@ -97,8 +107,16 @@ pub fn write_sample_ledger(dir: &Path, spec: &SampleSpec) -> anyhow::Result<Samp
     };
     let service_cert_pem = service.cert_pem();
     let secrets = LedgerSecrets::with_first(ledger_secret);
-    let mut service_ledger = ServiceLedger::start(config, node, service, secrets, SAMPLE_TIME_UNIX)?;
-    let mut sink = Sink { writer: LedgerDirWriter::create(dir, 1)?, keep: spec.keep_entries, kept: Vec::new(), signatures: 0, last_signature: TxId::default(), last_seqno: 0 };
+    let mut service_ledger =
+        ServiceLedger::start(config, node, service, secrets, SAMPLE_TIME_UNIX)?;
+    let mut sink = Sink {
+        writer: LedgerDirWriter::create(dir, 1)?,
+        keep: spec.keep_entries,
+        kept: Vec::new(),
+        signatures: 0,
+        last_signature: TxId::default(),
+        last_seqno: 0,
+    };
     sink.drain(&mut service_ledger)?;
     service_ledger.open_service(SAMPLE_TIME_UNIX)?;
     for i in 0..spec.transactions {
@@ -158,7 +176,8 @@ impl Sink {
     /// Writes what the service committed. One node: each signature commits everything before it.
     fn drain(&mut self, service_ledger: &mut ServiceLedger) -> anyhow::Result<()> {
         for output in service_ledger.take_outputs() {
-            self.writer.append(&output.entry.bytes, output.flags, output.committable)?;
+            self.writer
+                .append(&output.entry.bytes, output.flags, output.committable)?;
             self.last_seqno = output.entry.seqno.0;
             if output.committable {
                 self.signatures += 1;

@@ -3,6 +3,8 @@
 //! environment or OS randomness. Clippy's clippy.toml bans the calls; this test also greps the
 //! sources, so a ban cannot be silenced with an `allow` without this test noticing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,15 +14,33 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cloister-types", &[]),
     ("cloister-crypto", &["cloister-types"]),
     ("cloister-merkle", &["cloister-types", "cloister-crypto"]),
-    ("cloister-ledger", &["cloister-types", "cloister-crypto", "cloister-merkle"]),
-    ("cloister-kv", &["cloister-types", "cloister-crypto", "cloister-ledger"]),
+    (
+        "cloister-ledger",
+        &["cloister-types", "cloister-crypto", "cloister-merkle"],
+    ),
+    (
+        "cloister-kv",
+        &["cloister-types", "cloister-crypto", "cloister-ledger"],
+    ),
     (
         "cloister-node",
-        &["cloister-types", "cloister-crypto", "cloister-merkle", "cloister-ledger", "cloister-kv"],
+        &[
+            "cloister-types",
+            "cloister-crypto",
+            "cloister-merkle",
+            "cloister-ledger",
+            "cloister-kv",
+        ],
     ),
     (
         "cloister-check",
-        &["cloister-types", "cloister-crypto", "cloister-merkle", "cloister-ledger", "cloister-kv"],
+        &[
+            "cloister-types",
+            "cloister-crypto",
+            "cloister-merkle",
+            "cloister-ledger",
+            "cloister-kv",
+        ],
     ),
     (
         "cloister",
@@ -108,7 +128,10 @@ fn every_crate_uses_only_the_crates_architecture_allows() {
             .get(name.as_str())
             .unwrap_or_else(|| panic!("crate {name} is not in ARCHITECTURE.md's table"));
         for dep in deps {
-            assert!(permitted.contains(&dep.as_str()), "{name} may not depend on {dep}");
+            assert!(
+                permitted.contains(&dep.as_str()),
+                "{name} may not depend on {dep}"
+            );
         }
     }
 }
@@ -117,7 +140,10 @@ fn every_crate_uses_only_the_crates_architecture_allows() {
 fn sans_io_crates_do_not_touch_clocks_files_sockets_or_threads() {
     for krate in SANS_IO {
         let mut files = Vec::new();
-        rust_files(&workspace_root().join("crates").join(krate).join("src"), &mut files);
+        rust_files(
+            &workspace_root().join("crates").join(krate).join("src"),
+            &mut files,
+        );
         for file in files {
             let text = fs::read_to_string(&file).expect("source file");
             for banned in BANNED {
@@ -130,8 +156,15 @@ fn sans_io_crates_do_not_touch_clocks_files_sockets_or_threads() {
 #[test]
 fn sans_io_crates_forbid_unsafe() {
     for krate in SANS_IO {
-        let lib = workspace_root().join("crates").join(krate).join("src/lib.rs");
+        let lib = workspace_root()
+            .join("crates")
+            .join(krate)
+            .join("src/lib.rs");
         let text = fs::read_to_string(&lib).expect("lib.rs");
-        assert!(text.contains("#![forbid(unsafe_code)]"), "{} lacks forbid(unsafe_code)", lib.display());
+        assert!(
+            text.contains("#![forbid(unsafe_code)]"),
+            "{} lacks forbid(unsafe_code)",
+            lib.display()
+        );
     }
 }

@@ -51,6 +51,28 @@ fn commits(c: &mut Criterion) {
             }
         });
     });
+    group.bench_function("apply_1k_mixed_public_private_100B", |b| {
+        let mut primary = Store::new(LedgerSecrets::with_first([7; 32]));
+        let entries: Vec<Vec<u8>> = (0..TXS_PER_BATCH)
+            .filter_map(|i| {
+                let mut tx = primary.begin();
+                let map = if i % 2 == 0 { "public:bench" } else { "bench" };
+                tx.put(map, i.to_be_bytes(), [i as u8; VALUE_BYTES]);
+                let entry = primary.commit(tx, View(2), None, EntryFlags::default());
+                entry.ok().flatten().map(|e| e.bytes)
+            })
+            .collect();
+        b.iter_batched(
+            || Store::new(LedgerSecrets::with_first([7; 32])),
+            |mut backup| {
+                for bytes in &entries {
+                    black_box(backup.apply_entry(bytes).ok());
+                }
+                backup
+            },
+            BatchSize::LargeInput,
+        );
+    });
     group.finish();
 }
 

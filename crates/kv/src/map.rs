@@ -11,7 +11,7 @@ use cloister_ledger::MapChanges;
 use cloister_types::SeqNo;
 use imbl::OrdMap;
 
-use crate::version::{State, Versioned};
+use crate::version::{MapUndo, State, Undo, Versioned};
 
 /// The prefix that puts a map in the public domain.
 pub const PUBLIC_PREFIX: &str = "public:";
@@ -64,25 +64,35 @@ impl MapState {
         iter.into_iter().flatten().map(|(k, v)| (&**k, v))
     }
 
-    /// Applies one map record at `version`; true when something changed. A remove of an absent
-    /// key is no change, as in CCF, so it neither creates the map nor bumps its version.
-    fn apply(&mut self, changes: &MapChanges, version: SeqNo) -> bool {
-        let mut changed = false;
+    /// Whether applying `changes` would change anything. A remove of an absent key is no
+    /// change, as in CCF, so it neither creates the map nor bumps its version.
+    fn would_change(&self, changes: &MapChanges) -> bool {
+        !changes.writes.is_empty() || changes.removes.iter().any(|k| self.get(k).is_some())
+    }
+
+    /// Applies one map record at `version`, returning each changed key's earlier value.
+    fn apply(
+        &mut self,
+        changes: &MapChanges,
+        version: SeqNo,
+    ) -> Vec<(Arc<[u8]>, Option<Versioned>)> {
+        let mut earlier = Vec::with_capacity(changes.writes.len() + changes.removes.len());
         for (key, value) in &changes.writes {
+            let key: Arc<[u8]> = Arc::from(key.as_slice());
             let versioned = Versioned {
                 version,
                 value: Arc::from(value.as_slice()),
             };
-            self.entries.insert(Arc::from(key.as_slice()), versioned);
-            changed = true;
+            let before = self.entries.insert(key.clone(), versioned);
+            earlier.push((key, before));
         }
         for key in &changes.removes {
-            changed |= self.entries.remove(key.as_slice()).is_some();
+            if let Some(before) = self.entries.remove(key.as_slice()) {
+                earlier.push((Arc::from(key.as_slice()), Some(before)));
+            }
         }
-        if changed {
-            self.version = version;
-        }
-        changed
+        self.version = version;
+        earlier
     }
 }
 
@@ -95,25 +105,36 @@ impl fmt::Debug for MapState {
     }
 }
 
-/// Applies the map records of one transaction to `state` at `version`. Used by both the commit
-/// path and the apply path, so a primary and its backups reach the same state from the same
-/// records.
+/// Applies the map records of one transaction to `state` at `version`, in place, and returns
+/// how to undo it. Used by both the commit path and the apply path, so a primary and its backups
+/// reach the same state from the same records.
 pub(crate) fn apply_map_changes<'a>(
     state: &mut State,
     maps: impl IntoIterator<Item = &'a MapChanges>,
     version: SeqNo,
-) {
+) -> Undo {
+    let mut undo = Undo {
+        version,
+        previous_version: state.version,
+        maps: Vec::new(),
+    };
+    let empty = MapState::default();
     for changes in maps {
-        let mut map = state
-            .maps
-            .get(changes.name.as_str())
-            .cloned()
-            .unwrap_or_default();
-        if map.apply(changes, version) {
-            state.maps.insert(changes.name.clone(), map);
+        let existing = state.maps.get(changes.name.as_str());
+        if !existing.unwrap_or(&empty).would_change(changes) {
+            continue;
         }
+        let previous = existing.map(|m| m.version);
+        let map = state.maps.entry(changes.name.clone()).or_default();
+        let keys = map.apply(changes, version);
+        undo.maps.push(MapUndo {
+            name: changes.name.clone(),
+            previous,
+            keys,
+        });
     }
     state.version = version;
+    undo
 }
 
 /// True when `lower..upper` is a well-formed range (a BTree range with crossed bounds panics).
@@ -151,7 +172,7 @@ mod tests {
             ],
             removes: vec![],
         };
-        assert!(map.apply(&changes, SeqNo(1)));
+        assert_eq!(map.apply(&changes, SeqNo(1)).len(), 2);
         let crossed = map
             .range(Bound::Included(b"c"), Bound::Excluded(b"a"))
             .count();
@@ -172,8 +193,9 @@ mod tests {
             writes: vec![],
             removes: vec![b"gone".to_vec()],
         };
-        apply_map_changes(&mut state, &[changes], SeqNo(1));
+        let undo = apply_map_changes(&mut state, &[changes], SeqNo(1));
         assert!(state.maps.get("m").is_none());
+        assert!(undo.maps.is_empty());
         assert_eq!(state.version, SeqNo(1));
     }
 }

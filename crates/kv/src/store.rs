@@ -15,7 +15,7 @@ use crate::serialise::{CommittedEntry, map_records, serialise_entry};
 use crate::tx::Tx;
 use crate::version::{History, State};
 
-/// Default number of earlier committed states kept for rollback. CCF only rolls back the
+/// Default number of recent versions that can be rolled back. CCF only rolls back the
 /// unsigned suffix (§5.4), and signatures come every `sig_tx_interval` (default 5000) entries.
 pub const HISTORY_LEN_MAX_DEFAULT: usize = 10_000;
 
@@ -34,7 +34,7 @@ impl Store {
         Store::at_state(State::default(), secrets)
     }
 
-    /// Keeps at most `len_max` earlier states for `rollback_to` (0 disables rollback).
+    /// Keeps undo records for at most `len_max` recent versions (0 disables rollback).
     pub fn with_history_len_max(mut self, len_max: usize) -> Store {
         self.history.set_len_max(len_max);
         self
@@ -103,15 +103,13 @@ impl Store {
         if seqno == self.state.version {
             return Ok(());
         }
-        let out_of_range = KvError::RollbackOutOfRange {
-            seqno: seqno.0,
-            oldest: self.history.oldest().unwrap_or(self.state.version).0,
-            current: self.state.version.0,
-        };
-        if seqno > self.state.version {
-            return Err(out_of_range);
+        if !self.history.roll_back(&mut self.state, seqno) {
+            return Err(KvError::RollbackOutOfRange {
+                seqno: seqno.0,
+                oldest: self.history.oldest(&self.state).0,
+                current: self.state.version.0,
+            });
         }
-        self.state = self.history.take_back_to(seqno).ok_or(out_of_range)?;
         self.generation += 1;
         Ok(())
     }
@@ -119,7 +117,7 @@ impl Store {
     /// Forgets rollback points older than `seqno` (call it when `seqno` commits: a committed
     /// entry never rolls back).
     pub fn compact(&mut self, seqno: SeqNo) {
-        self.history.forget_before(seqno);
+        self.history.forget_up_to(seqno);
     }
 
     pub fn secrets(&self) -> &LedgerSecrets {
@@ -173,16 +171,16 @@ impl Store {
         Ok(SeqNo(next))
     }
 
-    /// Applies map records as `version`, keeping the previous state as a rollback point.
+    /// Applies map records as `version` in place, remembering how to undo them. Open
+    /// transactions are unaffected: they hold their own snapshot, and the persistent maps copy
+    /// the nodes they share instead of changing them.
     pub(crate) fn advance<'a>(
         &mut self,
         version: SeqNo,
         records: impl Iterator<Item = &'a MapChanges>,
     ) {
-        let mut next = self.state.clone();
-        apply_map_changes(&mut next, records, version);
-        let previous = std::mem::replace(&mut self.state, next);
-        self.history.push(previous);
+        let undo = apply_map_changes(&mut self.state, records, version);
+        self.history.push(undo);
     }
 
     fn check_conflicts(&self, tx: &Tx) -> Result<(), KvError> {

@@ -1,7 +1,11 @@
 //! Versions: every key remembers the seqno of its last write, every map the seqno of its last
-//! change, and the store keeps a bounded run of recent committed states so that an unsigned
-//! suffix can be rolled back (spec/ccf-internals.md §5.4: CCF commits only at signatures and
-//! rolls back whatever follows the last committable entry on a view change).
+//! change, and the store keeps an undo record per recent version so that an unsigned suffix can
+//! be rolled back (spec/ccf-internals.md §5.4: CCF commits only at signatures and rolls back what
+//! follows the last committable entry on a view change).
+//!
+//! Undo records rather than whole earlier states: a retained state pins the nodes every later
+//! write would copy, which made commits three times slower in `benches/kv.rs` and costs memory
+//! per version proportional to tree depth; an undo record costs the bytes it restores.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -20,62 +24,116 @@ pub(crate) struct Versioned {
 }
 
 /// Every map of the store as of one committed version. Cloning is O(1): the maps are
-/// persistent, so a transaction snapshot and a rollback point cost a pointer each.
+/// persistent, so a transaction's snapshot costs a pointer.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct State {
     pub(crate) version: SeqNo,
     pub(crate) maps: OrdMap<String, MapState>,
 }
 
-/// Earlier committed states, oldest first, each strictly older than the store's current one.
+/// How to turn the state at `version` back into the state at `previous_version`.
+#[derive(Debug)]
+pub(crate) struct Undo {
+    pub(crate) version: SeqNo,
+    pub(crate) previous_version: SeqNo,
+    /// In the order the changes were made; undone in reverse.
+    pub(crate) maps: Vec<MapUndo>,
+}
+
+/// One map's part of an undo record.
+#[derive(Debug)]
+pub(crate) struct MapUndo {
+    pub(crate) name: String,
+    /// The map's version before the change; `None` when the change created the map.
+    pub(crate) previous: Option<SeqNo>,
+    /// Each changed key with its earlier value (`None` = absent), in change order.
+    pub(crate) keys: Vec<(Arc<[u8]>, Option<Versioned>)>,
+}
+
+impl Undo {
+    /// Reverts `state` (which must be at `self.version`) to `self.previous_version`.
+    fn revert(self, state: &mut State) {
+        assert_eq!(
+            state.version, self.version,
+            "undo records are applied newest first"
+        );
+        for map_undo in self.maps.into_iter().rev() {
+            let Some(previous) = map_undo.previous else {
+                state.maps.remove(map_undo.name.as_str());
+                continue;
+            };
+            let Some(map) = state.maps.get_mut(map_undo.name.as_str()) else {
+                continue;
+            };
+            for (key, earlier) in map_undo.keys.into_iter().rev() {
+                match earlier {
+                    Some(value) => map.entries.insert(key, value),
+                    None => map.entries.remove(&*key),
+                };
+            }
+            map.version = previous;
+        }
+        state.version = self.previous_version;
+    }
+}
+
+/// Undo records of the most recent versions, oldest first, at most `len_max` of them.
 #[derive(Debug)]
 pub(crate) struct History {
-    states: VecDeque<State>,
+    undos: VecDeque<Undo>,
     len_max: usize,
 }
 
 impl History {
     pub(crate) fn new(len_max: usize) -> History {
         History {
-            states: VecDeque::new(),
+            undos: VecDeque::new(),
             len_max,
         }
     }
 
-    /// Remembers `state` as a rollback point, forgetting the oldest one beyond the bound.
-    pub(crate) fn push(&mut self, state: State) {
+    /// Remembers how to undo the newest version, forgetting the oldest record beyond the bound.
+    pub(crate) fn push(&mut self, undo: Undo) {
         if self.len_max == 0 {
             return;
         }
-        while self.states.len() >= self.len_max {
-            self.states.pop_front();
+        while self.undos.len() >= self.len_max {
+            self.undos.pop_front();
         }
-        self.states.push_back(state);
+        self.undos.push_back(undo);
     }
 
-    /// Removes and returns the state at exactly `version`, dropping every newer one.
-    pub(crate) fn take_back_to(&mut self, version: SeqNo) -> Option<State> {
-        let index = self.states.iter().position(|s| s.version == version)?;
-        self.states.truncate(index + 1);
-        self.states.pop_back()
+    /// The oldest version `state` can be rolled back to.
+    pub(crate) fn oldest(&self, state: &State) -> SeqNo {
+        self.undos
+            .front()
+            .map_or(state.version, |u| u.previous_version)
     }
 
-    /// Forgets every state older than `version`: nothing before it can be rolled back to.
-    pub(crate) fn forget_before(&mut self, version: SeqNo) {
-        while self.states.front().is_some_and(|s| s.version < version) {
-            self.states.pop_front();
+    /// Rolls `state` back to `version`; false (and no change) if that is out of reach.
+    pub(crate) fn roll_back(&mut self, state: &mut State, version: SeqNo) -> bool {
+        if version > state.version || version < self.oldest(state) {
+            return false;
         }
+        while self.undos.back().is_some_and(|u| u.version > version) {
+            if let Some(undo) = self.undos.pop_back() {
+                undo.revert(state);
+            }
+        }
+        true
     }
 
-    /// The oldest version still available for rollback.
-    pub(crate) fn oldest(&self) -> Option<SeqNo> {
-        self.states.front().map(|s| s.version)
+    /// Forgets how to undo versions up to `version`: nothing before it can be rolled back to.
+    pub(crate) fn forget_up_to(&mut self, version: SeqNo) {
+        while self.undos.front().is_some_and(|u| u.version <= version) {
+            self.undos.pop_front();
+        }
     }
 
     pub(crate) fn set_len_max(&mut self, len_max: usize) {
         self.len_max = len_max;
-        while self.states.len() > len_max {
-            self.states.pop_front();
+        while self.undos.len() > len_max {
+            self.undos.pop_front();
         }
     }
 }
@@ -84,37 +142,41 @@ impl History {
 mod tests {
     use super::*;
 
-    fn state_at(version: u64) -> State {
-        State {
+    fn undo(version: u64) -> Undo {
+        Undo {
             version: SeqNo(version),
-            maps: OrdMap::new(),
+            previous_version: SeqNo(version - 1),
+            maps: Vec::new(),
         }
     }
 
     #[test]
-    fn history_keeps_at_most_len_max_states() {
+    fn history_keeps_at_most_len_max_records() {
         let mut history = History::new(3);
-        for v in 0..10 {
-            history.push(state_at(v));
+        let mut state = State::default();
+        for v in 1..=10 {
+            history.push(undo(v));
+            state.version = SeqNo(v);
         }
-        assert_eq!(history.oldest(), Some(SeqNo(7)));
-        assert!(history.take_back_to(SeqNo(6)).is_none());
-        assert_eq!(
-            history.take_back_to(SeqNo(8)).map(|s| s.version),
-            Some(SeqNo(8))
-        );
-        // The newer state 9 went with the rollback; 7 remains.
-        assert_eq!(history.oldest(), Some(SeqNo(7)));
-        assert!(history.take_back_to(SeqNo(9)).is_none());
+        assert_eq!(history.oldest(&state), SeqNo(7));
+        assert!(!history.roll_back(&mut state, SeqNo(6)));
+        assert_eq!(state.version, SeqNo(10));
+        assert!(history.roll_back(&mut state, SeqNo(8)));
+        assert_eq!(state.version, SeqNo(8));
+        assert_eq!(history.oldest(&state), SeqNo(7));
     }
 
     #[test]
-    fn forget_before_drops_only_older_states() {
+    fn forget_up_to_keeps_later_records() {
         let mut history = History::new(100);
-        for v in 0..5 {
-            history.push(state_at(v));
+        let mut state = State::default();
+        for v in 1..=5 {
+            history.push(undo(v));
+            state.version = SeqNo(v);
         }
-        history.forget_before(SeqNo(3));
-        assert_eq!(history.oldest(), Some(SeqNo(3)));
+        history.forget_up_to(SeqNo(3));
+        assert_eq!(history.oldest(&state), SeqNo(3));
+        assert!(history.roll_back(&mut state, SeqNo(3)));
+        assert!(!history.roll_back(&mut state, SeqNo(2)));
     }
 }

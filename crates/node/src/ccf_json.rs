@@ -24,7 +24,11 @@ mod tests {
 
     #[test]
     fn keys_come_out_sorted_without_whitespace() {
-        let bytes = to_ccf_json(&Unordered { zeta: 1, alpha: "a/b" }).unwrap();
+        let bytes = to_ccf_json(&Unordered {
+            zeta: 1,
+            alpha: "a/b",
+        })
+        .unwrap();
         assert_eq!(bytes, br#"{"alpha":"a/b","zeta":1}"#);
     }
 }

@@ -69,7 +69,11 @@ pub fn write_genesis(
         "recovery_threshold": config.recovery_threshold,
     });
     tx.put(SERVICE_CONFIG, SINGLETON_KEY, to_ccf_json(&service_config)?);
-    tx.put(CONSTITUTION, SINGLETON_KEY, to_ccf_json(&config.constitution)?);
+    tx.put(
+        CONSTITUTION,
+        SINGLETON_KEY,
+        to_ccf_json(&config.constitution)?,
+    );
     Ok(())
 }
 
@@ -87,7 +91,11 @@ fn write_member(tx: &mut Tx, member: &GenesisMember) -> Result<(), NodeError> {
     }
     tx.put(MEMBERS_INFO, key, to_ccf_json(&info)?);
     // A member acknowledges the state digest to become Active; none has been acked yet.
-    tx.put(MEMBERS_ACKS, key, to_ccf_json(&json!({ "state_digest": "" }))?);
+    tx.put(
+        MEMBERS_ACKS,
+        key,
+        to_ccf_json(&json!({ "state_digest": "" }))?,
+    );
     Ok(())
 }
 

@@ -31,7 +31,9 @@ impl MerkleHistory {
     /// Rebuilds a history from a serialised `public:ccf.internal.tree` value (for example the
     /// one in a snapshot), to which the caller then appends the leaves that follow.
     pub fn from_serialised_tree(bytes: &[u8]) -> Result<MerkleHistory, NodeError> {
-        Ok(MerkleHistory { tree: MerkleTree::deserialise(bytes)? })
+        Ok(MerkleHistory {
+            tree: MerkleTree::deserialise(bytes)?,
+        })
     }
 
     /// The seqno the next appended leaf stands for.

@@ -3,7 +3,8 @@
 //! entropy and certificate times are inputs, so the simulator can replay a service from a seed.
 
 use cloister_crypto::{
-    Certificate, CertificateSpec, Curve, EcKeyPair, Entropy, issue_endorsed, issue_self_signed, sha256,
+    Certificate, CertificateSpec, Curve, EcKeyPair, Entropy, issue_endorsed, issue_self_signed,
+    sha256,
 };
 use cloister_types::NodeId;
 
@@ -76,7 +77,11 @@ impl NodeIdentity {
         let public = key.public_key();
         let endorsed_cert = issue_endorsed(&public, &spec, &service.key, &service.cert)?;
         let id = node_id_of(public.spki_der());
-        Ok(NodeIdentity { id, key, endorsed_cert })
+        Ok(NodeIdentity {
+            id,
+            key,
+            endorsed_cert,
+        })
     }
 
     /// The endorsed certificate as PEM, as stored in `public:ccf.gov.nodes.endorsed_certificates`.
@@ -99,7 +104,8 @@ mod tests {
     #[test]
     fn node_certificates_are_endorsed_by_the_service_and_name_the_node() {
         let mut entropy = SeededEntropy::from_seed(7);
-        let service = ServiceIdentity::generate(&mut entropy, 1_700_000_000, 1_800_000_000).unwrap();
+        let service =
+            ServiceIdentity::generate(&mut entropy, 1_700_000_000, 1_800_000_000).unwrap();
         let node = NodeIdentity::generate(
             &mut entropy,
             &service,
@@ -113,6 +119,10 @@ mod tests {
         let node_spki = node.endorsed_cert.spki_der().unwrap();
         assert_eq!(node_id_of(&node_spki), node.id);
         let other = ServiceIdentity::generate(&mut entropy, 1_700_000_000, 1_800_000_000).unwrap();
-        assert!(node.endorsed_cert.verify_issued_by(&other.key.public_key()).is_err());
+        assert!(
+            node.endorsed_cert
+                .verify_issued_by(&other.key.public_key())
+                .is_err()
+        );
     }
 }

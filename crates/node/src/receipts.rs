@@ -12,7 +12,11 @@ use crate::tables::{SIGNATURES, TREE};
 
 /// The receipt of the transaction in `target_entry`, whose commit evidence string is
 /// `commit_evidence`, proven by the signature transaction in `signature_entry`.
-pub fn build_receipt(target_entry: &[u8], commit_evidence: &str, signature_entry: &[u8]) -> Result<Receipt, NodeError> {
+pub fn build_receipt(
+    target_entry: &[u8],
+    commit_evidence: &str,
+    signature_entry: &[u8],
+) -> Result<Receipt, NodeError> {
     let target = parse_entry(target_entry)?;
     let (header, _) = parse_public_domain(target.public_domain)?;
     let seqno = header.version;
@@ -22,23 +26,39 @@ pub fn build_receipt(target_entry: &[u8], commit_evidence: &str, signature_entry
         write_set_digest: sha256(target_entry),
     };
     if header.commit_evidence_digest != Some(sha256(commit_evidence.as_bytes())) {
-        return Err(NodeError::Invalid(format!("commit evidence does not match the entry at seqno {seqno}")));
+        return Err(NodeError::Invalid(format!(
+            "commit evidence does not match the entry at seqno {seqno}"
+        )));
     }
 
     let signature_parts = parse_entry(signature_entry)?;
     let (signature_header, maps) = parse_public_domain(signature_parts.public_domain)?;
-    let signature: PrimarySignature = serde_json::from_slice(singleton(&maps, SIGNATURES)?).map_err(NodeError::Json)?;
+    let signature: PrimarySignature =
+        serde_json::from_slice(singleton(&maps, SIGNATURES)?).map_err(NodeError::Json)?;
     if signature_header.version <= seqno {
         return Err(NodeError::NotYetSigned(seqno));
     }
     let mut tree = MerkleTree::deserialise(singleton(&maps, TREE)?)?;
     let path = tree.path(seqno)?;
     if path.leaf != components.leaf() {
-        return Err(NodeError::Invalid(format!("the signature's tree does not hold seqno {seqno}'s leaf")));
+        return Err(NodeError::Invalid(format!(
+            "the signature's tree does not hold seqno {seqno}'s leaf"
+        )));
     }
-    let cert = signature.cert.ok_or_else(|| NodeError::Invalid("signature without a node certificate".to_owned()))?;
-    let node_signature = NodeSignature { node_id: signature.node, cert, signature: signature.sig };
-    Ok(Receipt::from_path(&path, ReceiptContents::Components(components), node_signature, Vec::new()))
+    let cert = signature
+        .cert
+        .ok_or_else(|| NodeError::Invalid("signature without a node certificate".to_owned()))?;
+    let node_signature = NodeSignature {
+        node_id: signature.node,
+        cert,
+        signature: signature.sig,
+    };
+    Ok(Receipt::from_path(
+        &path,
+        ReceiptContents::Components(components),
+        node_signature,
+        Vec::new(),
+    ))
 }
 
 fn singleton<'m>(maps: &'m [MapChanges], table: &str) -> Result<&'m [u8], NodeError> {

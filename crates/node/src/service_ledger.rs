@@ -76,9 +76,18 @@ impl ServiceLedger {
             chunk_bytes: 0,
             outputs: Vec::new(),
         };
-        let genesis_txid = TxId { view: ledger.view, seqno: SeqNo(1) };
+        let genesis_txid = TxId {
+            view: ledger.view,
+            seqno: SeqNo(1),
+        };
         let mut tx = ledger.store.begin();
-        write_genesis(&mut tx, genesis_txid, &ledger.node, &ledger.service, &ledger.config.genesis)?;
+        write_genesis(
+            &mut tx,
+            genesis_txid,
+            &ledger.node,
+            &ledger.service,
+            &ledger.config.genesis,
+        )?;
         ledger.commit(tx, EntryFlags(0), false)?;
         ledger.emit_signature(now_unix)?;
         Ok(ledger)
@@ -86,7 +95,11 @@ impl ServiceLedger {
 
     /// Runs `write` in a transaction and commits it; emits a signature when the cadence says so.
     /// Returns the transaction id, or `None` for a transaction that wrote nothing.
-    pub fn execute(&mut self, now_unix: i64, write: impl FnOnce(&mut Tx)) -> Result<Option<TxId>, NodeError> {
+    pub fn execute(
+        &mut self,
+        now_unix: i64,
+        write: impl FnOnce(&mut Tx),
+    ) -> Result<Option<TxId>, NodeError> {
         let mut tx = self.store.begin();
         write(&mut tx);
         let txid = self.commit(tx, EntryFlags(0), false)?;
@@ -98,9 +111,20 @@ impl ServiceLedger {
 
     /// Writes a signature transaction over everything so far (CCF also signs on a timer).
     pub fn emit_signature(&mut self, now_unix: i64) -> Result<TxId, NodeError> {
-        let txid = TxId { view: self.view, seqno: self.store.current_version().next() };
+        let txid = TxId {
+            view: self.view,
+            seqno: self.store.current_version().next(),
+        };
         let mut tx = self.store.begin();
-        write_signature(&mut tx, &mut self.history, txid, &self.node, &self.service, &self.config.cose, now_unix)?;
+        write_signature(
+            &mut tx,
+            &mut self.history,
+            txid,
+            &self.node,
+            &self.service,
+            &self.config.cose,
+            now_unix,
+        )?;
         // The primary decides where chunks end, so every node's files match (§1.4, primary-led).
         let flags = if self.chunk_bytes >= self.config.chunk_threshold_bytes {
             EntryFlags(EntryFlags::FORCE_LEDGER_CHUNK_AFTER)
@@ -143,7 +167,12 @@ impl ServiceLedger {
         &self.service
     }
 
-    fn commit(&mut self, tx: Tx, flags: EntryFlags, committable: bool) -> Result<Option<TxId>, NodeError> {
+    fn commit(
+        &mut self,
+        tx: Tx,
+        flags: EntryFlags,
+        committable: bool,
+    ) -> Result<Option<TxId>, NodeError> {
         let Some(entry) = self.store.commit(tx, self.view, None, flags)? else {
             return Ok(None);
         };
@@ -158,7 +187,11 @@ impl ServiceLedger {
         } else {
             self.unsigned_count += 1;
         }
-        self.outputs.push(LedgerOutput { entry, committable, flags });
+        self.outputs.push(LedgerOutput {
+            entry,
+            committable,
+            flags,
+        });
         Ok(Some(txid))
     }
 }

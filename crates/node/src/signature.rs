@@ -57,7 +57,10 @@ pub struct CoseSignaturesConfig {
 
 impl Default for CoseSignaturesConfig {
     fn default() -> CoseSignaturesConfig {
-        CoseSignaturesConfig { issuer: "service.example.com".to_owned(), subject: "ledger.signature".to_owned() }
+        CoseSignaturesConfig {
+            issuer: "service.example.com".to_owned(),
+            subject: "ledger.signature".to_owned(),
+        }
     }
 }
 
@@ -92,7 +95,11 @@ pub fn write_signature(
     };
     let cose_sign1 = cose_root_signature(service, &root.0, txid, cose_config, iat_unix)?;
     tx.put(SIGNATURES, SINGLETON_KEY, to_ccf_json(&signature)?);
-    tx.put(COSE_SIGNATURES, SINGLETON_KEY, to_ccf_json(&BASE64.encode(cose_sign1))?);
+    tx.put(
+        COSE_SIGNATURES,
+        SINGLETON_KEY,
+        to_ccf_json(&BASE64.encode(cose_sign1))?,
+    );
     tx.put(TREE, SINGLETON_KEY, history.serialise()?);
     Ok(signature)
 }
@@ -106,16 +113,27 @@ pub fn cose_root_signature(
     config: &CoseSignaturesConfig,
     iat_unix: i64,
 ) -> Result<Vec<u8>, NodeError> {
-    let kid = sha256(service.key.public_key().spki_der()).to_hex().into_bytes();
+    let kid = sha256(service.key.public_key().spki_der())
+        .to_hex()
+        .into_bytes();
     let cwt = Value::Map(vec![
         (Value::Integer(6.into()), Value::Integer(iat_unix.into())),
         (Value::Integer(1.into()), Value::Text(config.issuer.clone())),
-        (Value::Integer(2.into()), Value::Text(config.subject.clone())),
+        (
+            Value::Integer(2.into()),
+            Value::Text(config.subject.clone()),
+        ),
     ]);
-    let ccf_v1 = Value::Map(vec![(Value::Text("txid".to_owned()), Value::Text(txid.to_string()))]);
+    let ccf_v1 = Value::Map(vec![(
+        Value::Text("txid".to_owned()),
+        Value::Text(txid.to_string()),
+    )]);
     let protected = [
         (Label::Int(4), Value::Bytes(kid)),
-        (Label::Int(COSE_VDS_LABEL), Value::Integer(COSE_VDS_CCF_LEDGER_SHA256.into())),
+        (
+            Label::Int(COSE_VDS_LABEL),
+            Value::Integer(COSE_VDS_CCF_LEDGER_SHA256.into()),
+        ),
         (Label::Int(COSE_CWT_LABEL), cwt),
         (Label::Text("ccf.v1".to_owned()), ccf_v1),
     ];

@@ -16,7 +16,11 @@ pub enum EntityIdError {
 
 fn check_lower_hex_64(text: &str) -> Result<(), EntityIdError> {
     let ok = text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    if ok { Ok(()) } else { Err(EntityIdError::NotLowerHex64(text.to_owned())) }
+    if ok {
+        Ok(())
+    } else {
+        Err(EntityIdError::NotLowerHex64(text.to_owned()))
+    }
 }
 
 macro_rules! entity_id {

@@ -6,12 +6,16 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A Raft term. CCF calls it the view; a fresh service starts in view 2.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct View(pub u64);
 
 /// A position in the ledger. Seqno 0 is the empty prefix; the first transaction is seqno 1.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct SeqNo(pub u64);
 
@@ -43,7 +47,10 @@ pub struct TxId {
 
 impl TxId {
     pub fn new(view: u64, seqno: u64) -> TxId {
-        TxId { view: View(view), seqno: SeqNo(seqno) }
+        TxId {
+            view: View(view),
+            seqno: SeqNo(seqno),
+        }
     }
 }
 
@@ -77,9 +84,13 @@ impl FromStr for TxId {
             if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(TxIdParseError::NotANumber(s.to_owned()));
             }
-            part.parse::<u64>().map_err(|_| TxIdParseError::NotANumber(s.to_owned()))
+            part.parse::<u64>()
+                .map_err(|_| TxIdParseError::NotANumber(s.to_owned()))
         };
-        Ok(TxId { view: View(number(view)?), seqno: SeqNo(number(seqno)?) })
+        Ok(TxId {
+            view: View(number(view)?),
+            seqno: SeqNo(number(seqno)?),
+        })
     }
 }
 
@@ -118,11 +129,26 @@ mod tests {
 
     #[test]
     fn tx_id_parse_rejects_malformed_ids() {
-        assert!(matches!("215".parse::<TxId>(), Err(TxIdParseError::MissingDot(_))));
-        assert!(matches!("2.".parse::<TxId>(), Err(TxIdParseError::NotANumber(_))));
-        assert!(matches!("+2.1".parse::<TxId>(), Err(TxIdParseError::NotANumber(_))));
-        assert!(matches!("2.1.3".parse::<TxId>(), Err(TxIdParseError::NotANumber(_))));
-        assert!(matches!("2.99999999999999999999".parse::<TxId>(), Err(TxIdParseError::NotANumber(_))));
+        assert!(matches!(
+            "215".parse::<TxId>(),
+            Err(TxIdParseError::MissingDot(_))
+        ));
+        assert!(matches!(
+            "2.".parse::<TxId>(),
+            Err(TxIdParseError::NotANumber(_))
+        ));
+        assert!(matches!(
+            "+2.1".parse::<TxId>(),
+            Err(TxIdParseError::NotANumber(_))
+        ));
+        assert!(matches!(
+            "2.1.3".parse::<TxId>(),
+            Err(TxIdParseError::NotANumber(_))
+        ));
+        assert!(matches!(
+            "2.99999999999999999999".parse::<TxId>(),
+            Err(TxIdParseError::NotANumber(_))
+        ));
     }
 
     proptest! {

@@ -1,6 +1,6 @@
 //! Shared by the integration tests: where the test data and CCF's Python tools are.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -15,13 +15,17 @@ pub fn ccf6_testdata() -> PathBuf {
 /// when it did (`CLOISTER_REQUIRE_INTEROP=1`, set by scripts/test.sh and so by CI).
 pub fn ccf_python() -> Option<PathBuf> {
     let venv = std::env::var_os("CLOISTER_CCF_VENV").map(PathBuf::from);
-    let python = venv.map(|dir| dir.join("bin/python")).filter(|p| p.exists());
+    let python = venv
+        .map(|dir| dir.join("bin/python"))
+        .filter(|p| p.exists());
     if python.is_none() {
         assert!(
             std::env::var_os("CLOISTER_REQUIRE_INTEROP").is_none(),
             "CLOISTER_REQUIRE_INTEROP is set but CLOISTER_CCF_VENV has no bin/python: run scripts/test.sh"
         );
-        eprintln!("SKIPPED: CCF's Python tools are not installed; run scripts/test.sh for the interop tests");
+        eprintln!(
+            "SKIPPED: CCF's Python tools are not installed; run scripts/test.sh for the interop tests"
+        );
     }
     python
 }
@@ -29,7 +33,11 @@ pub fn ccf_python() -> Option<PathBuf> {
 /// Runs a script of CCF's package (for example `read_ledger.py`) with the virtualenv's Python.
 pub fn run_ccf_tool(python: &Path, tool: &str, args: &[&str]) -> Output {
     let script = python.parent().expect("venv bin dir").join(tool);
-    Command::new(python).arg(script).args(args).output().expect("runs the CCF tool")
+    Command::new(python)
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("runs the CCF tool")
 }
 
 /// The `cloister` binary built for this test run.

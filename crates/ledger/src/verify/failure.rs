@@ -43,10 +43,18 @@ pub enum VerifyFailure {
     #[error(
         "signed root {signed} differs from the root {computed} of the preceding transactions: one of the transactions at seqnos {altered_from}..={altered_to} was altered"
     )]
-    RootMismatch { computed: Sha256Hash, signed: Sha256Hash, altered_from: u64, altered_to: u64 },
+    RootMismatch {
+        computed: Sha256Hash,
+        signed: Sha256Hash,
+        altered_from: u64,
+        altered_to: u64,
+    },
     /// The tree stored with a signature does not have the signed root.
     #[error("stored tree has root {tree}, the signature signs {signed}")]
-    TreeMismatch { tree: Sha256Hash, signed: Sha256Hash },
+    TreeMismatch {
+        tree: Sha256Hash,
+        signed: Sha256Hash,
+    },
     /// A COSE signature appeared before any service certificate.
     #[error("COSE signature before any service certificate")]
     NoServiceCertificate,

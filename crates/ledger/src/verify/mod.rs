@@ -155,7 +155,8 @@ impl LedgerVerifier {
         if let Some(map) = find(tables, COSE_SIGNATURES) {
             self.check_cose_signature(map, signed_root)?;
         }
-        self.tree.append(entry_leaf(&entry.header, write_set_digest));
+        self.tree
+            .append(entry_leaf(&entry.header, write_set_digest));
         self.next_seqno = seqno.checked_add(1);
         Ok(EntrySummary { txid, signature })
     }
@@ -163,11 +164,17 @@ impl LedgerVerifier {
     fn check_position(&self, entry: &DecodedEntry<'_>) -> Result<(), VerifyFailure> {
         let seqno = entry.header.version;
         if Some(seqno) != self.next_seqno {
-            return Err(VerifyFailure::NotContiguous { expected: self.next_seqno, found: seqno });
+            return Err(VerifyFailure::NotContiguous {
+                expected: self.next_seqno,
+                found: seqno,
+            });
         }
         let iv_seqno = entry.parts.gcm.seqno();
         if iv_seqno != seqno {
-            return Err(VerifyFailure::IvSeqnoMismatch { iv_seqno, header_seqno: seqno });
+            return Err(VerifyFailure::IvSeqnoMismatch {
+                iv_seqno,
+                header_seqno: seqno,
+            });
         }
         if entry.parts.gcm.is_snapshot() {
             return Err(VerifyFailure::SnapshotInLedger);
@@ -197,8 +204,10 @@ impl LedgerVerifier {
     fn record_endorsed_certificates(&mut self, map: &MapChanges) -> Result<(), VerifyFailure> {
         for (key, value) in &map.writes {
             let id = utf8_key(key, ENDORSED_CERTIFICATES)?;
-            let pem = std::str::from_utf8(value)
-                .map_err(|_| VerifyFailure::BadValue { table: ENDORSED_CERTIFICATES, reason: "not UTF-8".into() })?;
+            let pem = std::str::from_utf8(value).map_err(|_| VerifyFailure::BadValue {
+                table: ENDORSED_CERTIFICATES,
+                reason: "not UTF-8".into(),
+            })?;
             let cert = parse_cert(pem, ENDORSED_CERTIFICATES)?;
             self.nodes.entry(id).or_default().cert = Some(cert);
         }
@@ -212,7 +221,11 @@ impl LedgerVerifier {
     }
 
     /// Checks 1–3 of the module documentation; returns the signed root.
-    fn check_node_signature(&mut self, map: &MapChanges, txid: TxId) -> Result<Sha256Hash, VerifyFailure> {
+    fn check_node_signature(
+        &mut self,
+        map: &MapChanges,
+        txid: TxId,
+    ) -> Result<Sha256Hash, VerifyFailure> {
         let value = singleton(map, SIGNATURES)?;
         let signature: SignatureJson = parse_json(value, SIGNATURES)?;
         if signature.seqno != txid.seqno.0 || signature.view != txid.view.0 {
@@ -221,42 +234,86 @@ impl LedgerVerifier {
                 entry: txid,
             });
         }
-        let node = self
-            .nodes
-            .get(&signature.node)
-            .ok_or_else(|| VerifyFailure::UnknownSigningNode { node: signature.node.clone() })?;
+        let node =
+            self.nodes
+                .get(&signature.node)
+                .ok_or_else(|| VerifyFailure::UnknownSigningNode {
+                    node: signature.node.clone(),
+                })?;
         match node.status.as_deref() {
-            None => return Err(VerifyFailure::UnknownSigningNode { node: signature.node.clone() }),
-            Some("Pending") => return Err(VerifyFailure::PendingNodeSigned { node: signature.node.clone() }),
+            None => {
+                return Err(VerifyFailure::UnknownSigningNode {
+                    node: signature.node.clone(),
+                });
+            }
+            Some("Pending") => {
+                return Err(VerifyFailure::PendingNodeSigned {
+                    node: signature.node.clone(),
+                });
+            }
             Some(_) => {}
         }
-        let cert = node.cert.as_ref().ok_or_else(|| VerifyFailure::NoNodeCertificate { node: signature.node.clone() })?;
-        let key = cert.public_key().map_err(|e| VerifyFailure::BadValue { table: SIGNATURES, reason: e.to_string() })?;
+        let cert = node
+            .cert
+            .as_ref()
+            .ok_or_else(|| VerifyFailure::NoNodeCertificate {
+                node: signature.node.clone(),
+            })?;
+        let key = cert.public_key().map_err(|e| VerifyFailure::BadValue {
+            table: SIGNATURES,
+            reason: e.to_string(),
+        })?;
         if let Some(pem) = &signature.cert {
             let claimed = parse_cert(pem, SIGNATURES)?;
-            let claimed_key = claimed
-                .public_key()
-                .map_err(|e| VerifyFailure::BadValue { table: SIGNATURES, reason: e.to_string() })?;
+            let claimed_key = claimed.public_key().map_err(|e| VerifyFailure::BadValue {
+                table: SIGNATURES,
+                reason: e.to_string(),
+            })?;
             if claimed_key.spki_der() != key.spki_der() {
-                return Err(VerifyFailure::NodeCertificateMismatch { node: signature.node.clone() });
+                return Err(VerifyFailure::NodeCertificateMismatch {
+                    node: signature.node.clone(),
+                });
             }
         }
-        let root = Sha256Hash::from_hex(&signature.root)
-            .ok_or_else(|| VerifyFailure::BadValue { table: SIGNATURES, reason: "root is not 64 hex characters".into() })?;
+        let root =
+            Sha256Hash::from_hex(&signature.root).ok_or_else(|| VerifyFailure::BadValue {
+                table: SIGNATURES,
+                reason: "root is not 64 hex characters".into(),
+            })?;
         let sig = BASE64
             .decode(&signature.sig)
-            .map_err(|_| VerifyFailure::BadValue { table: SIGNATURES, reason: "sig is not base64".into() })?;
+            .map_err(|_| VerifyFailure::BadValue {
+                table: SIGNATURES,
+                reason: "sig is not base64".into(),
+            })?;
         key.verify_prehashed_der(&root.0, &sig)
-            .map_err(|_| VerifyFailure::BadNodeSignature { node: signature.node.clone() })?;
-        let computed = self.tree.root().map_err(|e| VerifyFailure::Internal(e.to_string()))?;
+            .map_err(|_| VerifyFailure::BadNodeSignature {
+                node: signature.node.clone(),
+            })?;
+        let computed = self
+            .tree
+            .root()
+            .map_err(|e| VerifyFailure::Internal(e.to_string()))?;
         if computed != root {
             // The previous verified signature's own leaf was first covered by this root.
             let altered_from = self.verified_until.map_or(1, |txid| txid.seqno.0);
             let altered_to = txid.seqno.0.saturating_sub(1);
-            return Err(VerifyFailure::RootMismatch { computed, signed: root, altered_from, altered_to });
+            return Err(VerifyFailure::RootMismatch {
+                computed,
+                signed: root,
+                altered_from,
+                altered_to,
+            });
         }
         self.signatures += 1;
         self.verified_until = Some(txid);
+        // Leaves before the last one are never needed again: only roots are (bounded memory).
+        let last_leaf = txid.seqno.0.saturating_sub(1);
+        if last_leaf > self.tree.min_index() {
+            self.tree
+                .flush_to(last_leaf)
+                .map_err(|e| VerifyFailure::Internal(e.to_string()))?;
+        }
         Ok(root)
     }
 
@@ -265,7 +322,10 @@ impl LedgerVerifier {
         let info: ServiceInfoJson = parse_json(value, SERVICE_INFO)?;
         check_service_transition(self.service_status.as_deref(), &info.status)?;
         let cert = parse_cert(&info.cert, SERVICE_INFO)?;
-        let key = cert.public_key().map_err(|e| VerifyFailure::BadValue { table: SERVICE_INFO, reason: e.to_string() })?;
+        let key = cert.public_key().map_err(|e| VerifyFailure::BadValue {
+            table: SERVICE_INFO,
+            reason: e.to_string(),
+        })?;
         self.service_status = Some(info.status);
         self.service_key = Some(key);
         Ok(())
@@ -274,19 +334,32 @@ impl LedgerVerifier {
     /// Check 4: the COSE signature is over the current root. When the same transaction carries a
     /// node signature, that root was just checked against the tree; otherwise the tree's root is
     /// what CCF signed.
-    fn check_cose_signature(&mut self, map: &MapChanges, signed_root: Option<Sha256Hash>) -> Result<(), VerifyFailure> {
+    fn check_cose_signature(
+        &mut self,
+        map: &MapChanges,
+        signed_root: Option<Sha256Hash>,
+    ) -> Result<(), VerifyFailure> {
         let value = singleton(map, COSE_SIGNATURES)?;
         let text: String = parse_json(value, COSE_SIGNATURES)?;
-        let bytes = BASE64
-            .decode(text)
-            .map_err(|_| VerifyFailure::BadValue { table: COSE_SIGNATURES, reason: "not base64".into() })?;
+        let bytes = BASE64.decode(text).map_err(|_| VerifyFailure::BadValue {
+            table: COSE_SIGNATURES,
+            reason: "not base64".into(),
+        })?;
         let root = match signed_root {
             Some(root) => root,
-            None => self.tree.root().map_err(|e| VerifyFailure::Internal(e.to_string()))?,
+            None => self
+                .tree
+                .root()
+                .map_err(|e| VerifyFailure::Internal(e.to_string()))?,
         };
-        let key = self.service_key.as_ref().ok_or(VerifyFailure::NoServiceCertificate)?;
+        let key = self
+            .service_key
+            .as_ref()
+            .ok_or(VerifyFailure::NoServiceCertificate)?;
         let sign1 = Sign1::parse(&bytes).map_err(|_| VerifyFailure::BadCoseSignature)?;
-        sign1.verify(key, Some(&root.0)).map_err(|_| VerifyFailure::BadCoseSignature)
+        sign1
+            .verify(key, Some(&root.0))
+            .map_err(|_| VerifyFailure::BadCoseSignature)
     }
 }
 
@@ -304,7 +377,10 @@ fn check_service_transition(from: Option<&str>, to: &str) -> Result<(), VerifyFa
     if allowed {
         Ok(())
     } else {
-        Err(VerifyFailure::BadServiceTransition { from: from.map(str::to_owned), to: to.to_owned() })
+        Err(VerifyFailure::BadServiceTransition {
+            from: from.map(str::to_owned),
+            to: to.to_owned(),
+        })
     }
 }
 
@@ -312,11 +388,19 @@ fn check_service_transition(from: Option<&str>, to: &str) -> Result<(), VerifyFa
 /// verifier does not read the tree).
 fn check_tree(map: &MapChanges, root: &Sha256Hash) -> Result<(), VerifyFailure> {
     let bytes = singleton(map, TREE)?;
-    let mut tree = MerkleTree::deserialise(bytes)
-        .map_err(|e| VerifyFailure::BadValue { table: TREE, reason: e.to_string() })?;
-    let tree_root = tree.root().map_err(|e| VerifyFailure::BadValue { table: TREE, reason: e.to_string() })?;
+    let mut tree = MerkleTree::deserialise(bytes).map_err(|e| VerifyFailure::BadValue {
+        table: TREE,
+        reason: e.to_string(),
+    })?;
+    let tree_root = tree.root().map_err(|e| VerifyFailure::BadValue {
+        table: TREE,
+        reason: e.to_string(),
+    })?;
     if &tree_root != root {
-        return Err(VerifyFailure::TreeMismatch { tree: tree_root, signed: *root });
+        return Err(VerifyFailure::TreeMismatch {
+            tree: tree_root,
+            signed: *root,
+        });
     }
     Ok(())
 }
@@ -329,18 +413,33 @@ fn find<'m>(tables: &'m [MapChanges], name: &str) -> Option<&'m MapChanges> {
 fn singleton<'m>(map: &'m MapChanges, table: &'static str) -> Result<&'m [u8], VerifyFailure> {
     match map.writes.as_slice() {
         [(_, value)] if map.removes.is_empty() => Ok(value),
-        _ => Err(VerifyFailure::BadValue { table, reason: "expected exactly one write".into() }),
+        _ => Err(VerifyFailure::BadValue {
+            table,
+            reason: "expected exactly one write".into(),
+        }),
     }
 }
 
 fn utf8_key(key: &[u8], table: &'static str) -> Result<String, VerifyFailure> {
-    String::from_utf8(key.to_vec()).map_err(|_| VerifyFailure::BadValue { table, reason: "key is not UTF-8".into() })
+    String::from_utf8(key.to_vec()).map_err(|_| VerifyFailure::BadValue {
+        table,
+        reason: "key is not UTF-8".into(),
+    })
 }
 
-fn parse_json<T: for<'de> Deserialize<'de>>(bytes: &[u8], table: &'static str) -> Result<T, VerifyFailure> {
-    serde_json::from_slice(bytes).map_err(|e| VerifyFailure::BadValue { table, reason: e.to_string() })
+fn parse_json<T: for<'de> Deserialize<'de>>(
+    bytes: &[u8],
+    table: &'static str,
+) -> Result<T, VerifyFailure> {
+    serde_json::from_slice(bytes).map_err(|e| VerifyFailure::BadValue {
+        table,
+        reason: e.to_string(),
+    })
 }
 
 fn parse_cert(pem: &str, table: &'static str) -> Result<Certificate, VerifyFailure> {
-    Certificate::from_pem(pem).map_err(|e| VerifyFailure::BadValue { table, reason: e.to_string() })
+    Certificate::from_pem(pem).map_err(|e| VerifyFailure::BadValue {
+        table,
+        reason: e.to_string(),
+    })
 }
