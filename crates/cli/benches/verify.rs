@@ -22,10 +22,20 @@ fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
+    // CCF's default cadence (a signature every 5,000 transactions), then a dense one where the
+    // public-key operations of ~1,000 signatures weigh more than the hashing.
+    for sig_tx_interval in [5_000, 100] {
+        println!("--- a signature every {sig_tx_interval} transactions");
+        run(transactions, sig_tx_interval)?;
+    }
+    Ok(())
+}
+
+fn run(transactions: u64, sig_tx_interval: u64) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let spec = SampleSpec {
         transactions,
-        sig_tx_interval: 100,
+        sig_tx_interval,
         chunk_threshold_bytes: 5 * 1000 * 1000,
         value_bytes: 1024,
         seed: 3,

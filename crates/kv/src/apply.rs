@@ -2,10 +2,10 @@
 //! §2, §5.3). Everything is checked before anything is applied, so a bad entry leaves the store
 //! exactly as it was.
 
-use cloister_crypto::{Sha256Hash, sha256, sha256_concat};
+use cloister_crypto::{Sha256Hash, sha256};
 use cloister_ledger::{
-    EntryFlags, EntryType, MapChanges, PublicHeader, parse_entry, parse_map_records,
-    parse_public_domain,
+    EntryFlags, EntryType, MapChanges, PublicHeader, leaf_from_digests, parse_entry,
+    parse_map_records, parse_public_domain,
 };
 use cloister_types::{SeqNo, TxId, View};
 
@@ -46,13 +46,11 @@ impl AppliedEntry {
 
     /// The Merkle leaf of this entry, with the legacy forms of older entry types (spec §3.1).
     pub fn leaf(&self) -> Sha256Hash {
-        let wsd = &self.write_set_digest.0;
-        match (&self.commit_evidence_digest, &self.claims_digest) {
-            (Some(ced), Some(claims)) => sha256_concat(&[wsd, &ced.0, &claims.0]),
-            (Some(ced), None) => sha256_concat(&[wsd, &ced.0]),
-            (None, Some(claims)) => sha256_concat(&[wsd, &claims.0]),
-            (None, None) => self.write_set_digest,
-        }
+        leaf_from_digests(
+            &self.write_set_digest,
+            self.commit_evidence_digest.as_ref(),
+            self.claims_digest.as_ref(),
+        )
     }
 }
 

@@ -2,10 +2,10 @@
 //! (write set with commit evidence and claims), public maps in the plaintext public domain,
 //! private maps as map records encrypted under the ledger secret in force at the seqno.
 
-use cloister_crypto::{Sha256Hash, sha256, sha256_concat};
+use cloister_crypto::{Sha256Hash, sha256};
 use cloister_ledger::{
-    EntryFlags, EntryType, GcmHeader, MapChanges, PublicHeader, write_entry, write_map_records,
-    write_public_domain,
+    EntryFlags, EntryType, GcmHeader, MapChanges, PublicHeader, leaf_from_digests, write_entry,
+    write_map_records, write_public_domain,
 };
 use cloister_types::{SeqNo, TxId, View};
 
@@ -48,7 +48,11 @@ impl CommittedEntry {
     /// The Merkle leaf: SHA256(write_set_digest ‖ commit_evidence_digest ‖ claims_digest) (§3.1).
     pub fn leaf(&self) -> Sha256Hash {
         let evidence = self.commit_evidence_digest();
-        sha256_concat(&[&self.write_set_digest.0, &evidence.0, &self.claims_digest.0])
+        leaf_from_digests(
+            &self.write_set_digest,
+            Some(&evidence),
+            Some(&self.claims_digest),
+        )
     }
 }
 

@@ -19,6 +19,7 @@ pub use chunk::{
     CHUNK_HEADER_BYTES, ChunkBuilder, ChunkEntry, ChunkParse, ChunkTail, DecodedEntry, parse_chunk,
     write_chunk,
 };
+pub use cloister_merkle::leaf_from_digests;
 pub use entry::{
     ENTRY_BODY_BYTES_MAX, ENTRY_FORMAT_VERSION, ENTRY_HEADER_BYTES, EntryFlags, EntryHeader,
     EntryParts, GCM_IV_BYTES, GCM_TAG_BYTES, GcmHeader, PUBLIC_DOMAIN_OFFSET, parse_entry,

@@ -3,6 +3,7 @@
 //! `snapshot.rs`.
 
 use cloister_crypto::Sha256Hash;
+use cloister_merkle::leaf_from_digests;
 
 use crate::error::LedgerError;
 use crate::wire::{Reader, put_blob, put_u64, to_u64};
@@ -81,6 +82,18 @@ pub struct PublicHeader {
     pub commit_evidence_digest: Option<Sha256Hash>,
     /// Always written 0 by CCF; kept so that re-serialising reproduces the bytes read.
     pub max_conflict_version: u64,
+}
+
+impl PublicHeader {
+    /// The Merkle leaf of the entry this header belongs to, given the SHA-256 of the whole entry
+    /// (spec §3.1, legacy forms included).
+    pub fn leaf(&self, write_set_digest: &Sha256Hash) -> Sha256Hash {
+        leaf_from_digests(
+            write_set_digest,
+            self.commit_evidence_digest.as_ref(),
+            self.claims_digest.as_ref(),
+        )
+    }
 }
 
 /// Appends the serialised map records (spec §2.4): the private plaintext, or the tail of the

@@ -5,12 +5,14 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod leaf;
 mod path;
 mod receipt;
 mod serialise;
 mod tree;
 
 pub use error::MerkleError;
+pub use leaf::leaf_from_digests;
 pub use path::{Path, Side};
 pub use receipt::{LeafComponents, NodeSignature, ProofElement, Receipt, ReceiptContents};
 pub use tree::MerkleTree;

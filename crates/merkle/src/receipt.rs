@@ -10,11 +10,12 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use cloister_crypto::{Certificate, Sha256Hash, sha256, sha256_concat};
+use cloister_crypto::{Certificate, Sha256Hash, sha256};
 use serde::ser::SerializeMap as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::MerkleError;
+use crate::leaf::leaf_from_digests;
 use crate::path::{Path, Side, fold};
 
 /// A JSON receipt: a Merkle proof from a transaction's leaf to a root signed by a node.
@@ -92,15 +93,13 @@ impl LeafComponents {
     /// The leaf: `SHA256(wsd ‖ SHA256(ce) ‖ claims)`, or a legacy form when parts are absent:
     /// `SHA256(wsd ‖ SHA256(ce))`, `SHA256(wsd ‖ claims)`, or `wsd` itself (§3.1).
     pub fn leaf(&self) -> Sha256Hash {
-        let wsd = &self.write_set_digest.0;
         let evidence =
             (!self.commit_evidence.is_empty()).then(|| sha256(self.commit_evidence.as_bytes()));
-        match (evidence, &self.claims_digest) {
-            (Some(ce), Some(claims)) => sha256_concat(&[wsd, &ce.0, &claims.0]),
-            (Some(ce), None) => sha256_concat(&[wsd, &ce.0]),
-            (None, Some(claims)) => sha256_concat(&[wsd, &claims.0]),
-            (None, None) => self.write_set_digest,
-        }
+        leaf_from_digests(
+            &self.write_set_digest,
+            evidence.as_ref(),
+            self.claims_digest.as_ref(),
+        )
     }
 }
 
@@ -377,6 +376,7 @@ mod tests {
     use crate::MerkleTree;
     use cloister_crypto::{
         CertificateSpec, Curve, EcKeyPair, SeededEntropy, issue_endorsed, issue_self_signed,
+        sha256_concat,
     };
     use proptest::prelude::*;
 

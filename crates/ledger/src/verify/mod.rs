@@ -15,7 +15,6 @@
 //! driver can compute digests on other cores while this (sans-IO) state machine checks in order.
 
 mod failure;
-mod leaf;
 
 use std::collections::BTreeMap;
 
@@ -28,7 +27,6 @@ use cloister_types::TxId;
 use serde::Deserialize;
 
 pub use failure::VerifyFailure;
-pub use leaf::entry_leaf;
 
 use crate::chunk::DecodedEntry;
 use crate::public_domain::MapChanges;
@@ -155,8 +153,7 @@ impl LedgerVerifier {
         if let Some(map) = find(tables, COSE_SIGNATURES) {
             self.check_cose_signature(map, signed_root)?;
         }
-        self.tree
-            .append(entry_leaf(&entry.header, write_set_digest));
+        self.tree.append(entry.header.leaf(write_set_digest));
         self.next_seqno = seqno.checked_add(1);
         Ok(EntrySummary { txid, signature })
     }
