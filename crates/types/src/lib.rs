@@ -4,8 +4,10 @@
 //! expected. Names and textual forms follow CCF (spec/ccf-api.md §2, spec/ccf-internals.md §0).
 #![forbid(unsafe_code)]
 
+mod api_error;
 mod ids;
 mod tx;
 
+pub use api_error::{ApiError, ErrorDetail};
 pub use ids::{EntityIdError, MemberId, NodeId, UserId};
 pub use tx::{SeqNo, TxId, TxIdParseError, TxStatus, View};
