@@ -23,15 +23,20 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["cloister-types", "cloister-crypto", "cloister-ledger"],
     ),
     (
-        "cloister-node",
+        "cloister-gov",
+        &["cloister-types", "cloister-crypto", "cloister-kv"],
+    ),
+    (
+        "cloister-js",
         &[
             "cloister-types",
             "cloister-crypto",
-            "cloister-merkle",
-            "cloister-ledger",
             "cloister-kv",
+            "cloister-gov",
         ],
     ),
+    ("cloister-node", NODE_AND_BELOW_WITHOUT_NODE),
+    ("cloister-host", NODE_AND_BELOW),
     (
         "cloister-check",
         &[
@@ -42,22 +47,52 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cloister-kv",
         ],
     ),
-    (
-        "cloister",
-        &[
-            "cloister-types",
-            "cloister-crypto",
-            "cloister-merkle",
-            "cloister-ledger",
-            "cloister-kv",
-            "cloister-node",
-            "cloister-check",
-        ],
-    ),
+    ("cloister", CLI),
+];
+
+const NODE_AND_BELOW_WITHOUT_NODE: &[&str] = &[
+    "cloister-types",
+    "cloister-crypto",
+    "cloister-merkle",
+    "cloister-ledger",
+    "cloister-kv",
+    "cloister-raft",
+    "cloister-gov",
+    "cloister-js",
+];
+
+const NODE_AND_BELOW: &[&str] = &[
+    "cloister-types",
+    "cloister-crypto",
+    "cloister-merkle",
+    "cloister-ledger",
+    "cloister-kv",
+    "cloister-raft",
+    "cloister-gov",
+    "cloister-js",
+    "cloister-node",
+];
+
+/// The binary: host, client, check and everything below them.
+const CLI: &[&str] = &[
+    "cloister-types",
+    "cloister-crypto",
+    "cloister-merkle",
+    "cloister-ledger",
+    "cloister-kv",
+    "cloister-raft",
+    "cloister-gov",
+    "cloister-js",
+    "cloister-node",
+    "cloister-host",
+    "cloister-client",
+    "cloister-check",
 ];
 
 /// Crates that decide, and so must stay sans-IO.
-const SANS_IO: &[&str] = &["types", "crypto", "merkle", "ledger", "kv", "node"];
+const SANS_IO: &[&str] = &[
+    "types", "crypto", "merkle", "ledger", "kv", "raft", "gov", "js", "node",
+];
 
 /// Text that must not appear in sans-IO sources. Hash maps are banned too: iterating one with a
 /// random hasher would leak order into outputs and break seed replay (ordered maps instead).
@@ -149,6 +184,9 @@ fn every_crate_uses_only_the_crates_architecture_allows() {
 #[test]
 fn sans_io_crates_do_not_touch_clocks_files_sockets_or_threads() {
     for krate in SANS_IO {
+        if !workspace_root().join("crates").join(krate).exists() {
+            continue; // created by a later issue
+        }
         let mut files = Vec::new();
         rust_files(
             &workspace_root().join("crates").join(krate).join("src"),
@@ -184,6 +222,9 @@ fn sans_io_crates_forbid_unsafe() {
             .join("crates")
             .join(krate)
             .join("src/lib.rs");
+        if !lib.exists() {
+            continue; // created by a later issue
+        }
         let text = fs::read_to_string(&lib).expect("lib.rs");
         assert!(
             text.contains("#![forbid(unsafe_code)]"),
