@@ -11,6 +11,7 @@ mod genesis;
 mod history;
 mod identity;
 mod receipts;
+pub mod rpc;
 mod service_ledger;
 mod signature;
 pub mod tables;

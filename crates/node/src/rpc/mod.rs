@@ -1,0 +1,13 @@
+//! Endpoint dispatch, sans-IO: requests come in as values, responses go out as values
+//! (ARCHITECTURE.md "The path of one write", steps 2–5). The host parses HTTP; this decides which
+//! endpoint runs, who the caller is, and what the error is when none does.
+
+mod auth;
+mod path_template;
+mod registry;
+mod request;
+
+pub use auth::{AuthPolicy, Caller, authenticate};
+pub use path_template::{PathParams, PathTemplate};
+pub use registry::{Endpoint, EndpointRegistry, Forwarding, Found, Mode};
+pub use request::{Request, Response};
