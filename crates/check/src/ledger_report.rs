@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::thread;
 
 use cloister_crypto::{Sha256Hash, sha256};
-use cloister_ledger::verify::LedgerVerifier;
+use cloister_ledger::verify::{LedgerVerifier, SignatureCheck, VerifyFailure};
 use cloister_ledger::{CHUNK_HEADER_BYTES, ChunkEntry, DecodedEntry, LedgerError, parse_chunk};
 use cloister_types::TxId;
 use serde::Serialize;
@@ -184,23 +184,85 @@ struct ReportState {
     chunks: u64,
     transactions: u64,
     bytes: u64,
+    /// Counted only once every check of their chunk has passed.
+    signatures: u64,
+    verified_until: Option<TxId>,
+}
+
+/// Where a signature transaction sits, to locate a failure of its deferred checks.
+struct SignaturePlace {
+    txid: TxId,
+    offset: u64,
+    /// Its sequential checks passed (it counts once its public-key checks do too).
+    sequential_ok: bool,
 }
 
 impl ReportState {
     fn new(verify: bool) -> ReportState {
         ReportState {
-            verifier: verify.then(LedgerVerifier::new),
+            // Public-key checks are deferred and run on both cores per chunk.
+            verifier: verify.then(LedgerVerifier::deferring),
             error: None,
             chunks: 0,
             transactions: 0,
             bytes: 0,
+            signatures: 0,
+            verified_until: None,
         }
     }
 
+    /// Checks one chunk: its entries in order, then the public-key checks they queued, in
+    /// parallel. The first failure in ledger order is the one reported.
     fn check_chunk(
         &mut self,
         chunk: &HashedChunk,
         on_event: &mut dyn FnMut(LedgerEvent<'_>),
+    ) -> Result<(), LocatedError> {
+        let mut places = Vec::new();
+        let sequential = self.check_entries(chunk, on_event, &mut places);
+        let Some(verifier) = &mut self.verifier else {
+            return sequential;
+        };
+        let failed = first_failure(&verifier.take_deferred());
+        let sequential_seqno = sequential
+            .as_ref()
+            .err()
+            .and_then(|e| e.seqno)
+            .unwrap_or(u64::MAX);
+        if let Some((txid, failure)) = failed
+            && txid.seqno.0 <= sequential_seqno
+        {
+            self.count_signatures(&places, Some(txid.seqno.0));
+            let offset = places.iter().find(|p| p.txid == txid).map(|p| p.offset);
+            return Err(LocatedError {
+                file: chunk.file.path.display().to_string(),
+                offset,
+                seqno: Some(txid.seqno.0),
+                message: failure.to_string(),
+            });
+        }
+        self.count_signatures(&places, None);
+        sequential
+    }
+
+    /// Adds the chunk's signatures that passed every check (those before `failed_seqno`).
+    fn count_signatures(&mut self, places: &[SignaturePlace], failed_seqno: Option<u64>) {
+        for place in places {
+            if !place.sequential_ok
+                || failed_seqno.is_some_and(|failed| place.txid.seqno.0 >= failed)
+            {
+                break;
+            }
+            self.signatures += 1;
+            self.verified_until = Some(place.txid);
+        }
+    }
+
+    fn check_entries(
+        &mut self,
+        chunk: &HashedChunk,
+        on_event: &mut dyn FnMut(LedgerEvent<'_>),
+        places: &mut Vec<SignaturePlace>,
     ) -> Result<(), LocatedError> {
         let file = &chunk.file;
         let bytes = chunk.bytes.as_ref().map_err(Clone::clone)?;
@@ -265,9 +327,21 @@ impl ReportState {
                 write_set_digest: &digest,
             });
             if let Some(verifier) = &mut self.verifier {
-                verifier
-                    .add_entry(&decoded, &digest)
-                    .map_err(|e| at(e.to_string()))?;
+                let signs = decoded
+                    .public_maps
+                    .iter()
+                    .any(|map| SIGNATURE_TABLES.contains(&map.name.as_str()));
+                let txid = TxId::new(u64::from(decoded.parts.gcm.view()), seqno);
+                let result = verifier.add_entry(&decoded, &digest);
+                if signs {
+                    let sequential_ok = result.as_ref().is_ok_and(|summary| summary.signature);
+                    places.push(SignaturePlace {
+                        txid,
+                        offset: raw.offset,
+                        sequential_ok,
+                    });
+                }
+                result.map_err(|e| at(e.to_string()))?;
             }
             self.transactions += 1;
         }
@@ -275,20 +349,38 @@ impl ReportState {
     }
 
     fn finish(self) -> LedgerReport {
-        let (signatures, verified_until) = match &self.verifier {
-            Some(verifier) => (verifier.signatures(), verifier.verified_until()),
-            None => (0, None),
-        };
         LedgerReport {
             complete: self.error.is_none(),
-            signatures,
-            verified_until,
+            signatures: self.signatures,
+            verified_until: self.verified_until,
             error: self.error,
             chunks: self.chunks,
             transactions: self.transactions,
             bytes: self.bytes,
         }
     }
+}
+
+/// Tables whose presence makes an entry a signature transaction (node or COSE signature).
+const SIGNATURE_TABLES: &[&str] = &[
+    "public:ccf.internal.signatures",
+    "public:ccf.internal.cose_signatures",
+];
+
+/// Runs `checks` on two threads; the failing check earliest in the ledger, if any.
+fn first_failure(checks: &[SignatureCheck]) -> Option<(TxId, VerifyFailure)> {
+    let earliest = |part: &[SignatureCheck]| {
+        part.iter()
+            .find_map(|check| check.run().err().map(|e| (check.txid, e)))
+    };
+    let (left, right) = checks.split_at(checks.len() / 2);
+    let (from_left, from_right) = thread::scope(|scope| {
+        let worker = scope.spawn(|| earliest(right));
+        let from_left = earliest(left);
+        (from_left, worker.join().ok().flatten())
+    });
+    // The left half precedes the right half in ledger order.
+    from_left.or(from_right)
 }
 
 /// The seqno of the entry holding byte `offset` of a chunk whose table or header is damaged.

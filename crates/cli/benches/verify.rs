@@ -84,7 +84,7 @@ fn run(transactions: u64, sig_tx_interval: u64) -> anyhow::Result<()> {
     let rate = |d: Duration| mb / d.as_secs_f64();
     println!("raw SHA-256, one core, in memory:  {:>8.1} MB/s", rate(sha));
     println!(
-        "cloister ledger verify (2 threads): {:>8.1} MB/s  ({:.2}x raw SHA-256)",
+        "cloister ledger verify:             {:>8.1} MB/s  ({:.2}x raw SHA-256)",
         rate(verify),
         rate(verify) / rate(sha)
     );

@@ -492,3 +492,47 @@ fn garbled_and_truncated_ledgers_never_panic_the_verifier() {
         "only {detected} mutations were checked for detection"
     );
 }
+
+/// A bad node signature (checked on the second core) is reported at its own transaction, and
+/// only the signatures before it count as verified.
+#[test]
+fn a_forged_node_signature_is_reported_at_its_signature_and_stops_the_count() {
+    let dir = tempfile::tempdir().unwrap();
+    sample(dir.path());
+    let chunks = collect_chunks(&[dir.path().to_path_buf()], LedgerOptions::default()).unwrap();
+    let clean = verify_ledger(&chunks, true, &mut |_| {});
+    assert!(clean.complete);
+
+    // The third `"sig":"` of the second committed chunk: change one base64 character.
+    let path = &chunks[1].path;
+    let original = fs::read(path).unwrap();
+    let needle = b"\"sig\":\"";
+    let at = original
+        .windows(needle.len())
+        .enumerate()
+        .filter(|(_, w)| *w == needle)
+        .nth(2)
+        .map(|(i, _)| i + needle.len() + 10)
+        .unwrap();
+    let mut forged = original.clone();
+    forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+    fs::write(path, &forged).unwrap();
+    let report = verify_ledger(&chunks, true, &mut |_| {});
+    fs::write(path, &original).unwrap();
+
+    let error = report.error.expect("forged signature detected");
+    assert_eq!(error.file, path.display().to_string());
+    assert!(
+        error
+            .message
+            .contains("signature over the root does not verify"),
+        "{error}"
+    );
+    let forged_seqno = error.seqno.unwrap();
+    let verified = report.verified_until.unwrap().seqno.0;
+    assert!(
+        verified < forged_seqno,
+        "verified until {verified}, forged at {forged_seqno}"
+    );
+    assert!(report.signatures < clean.signatures);
+}

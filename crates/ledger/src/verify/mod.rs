@@ -14,6 +14,7 @@
 //! Hashing every entry dominates the cost, so the caller passes each entry's SHA-256 in: a
 //! driver can compute digests on other cores while this (sans-IO) state machine checks in order.
 
+mod deferred;
 mod failure;
 
 use std::collections::BTreeMap;
@@ -26,6 +27,7 @@ use cloister_merkle::MerkleTree;
 use cloister_types::TxId;
 use serde::Deserialize;
 
+pub use deferred::SignatureCheck;
 pub use failure::VerifyFailure;
 
 use crate::chunk::DecodedEntry;
@@ -56,6 +58,8 @@ pub struct LedgerVerifier {
     service_key: Option<EcPublicKey>,
     signatures: u64,
     verified_until: Option<TxId>,
+    /// `Some` when public-key checks are left to the caller (see [`LedgerVerifier::deferring`]).
+    deferred: Option<Vec<SignatureCheck>>,
 }
 
 #[derive(Debug, Default)]
@@ -107,6 +111,38 @@ impl LedgerVerifier {
             service_key: None,
             signatures: 0,
             verified_until: None,
+            deferred: None,
+        }
+    }
+
+    /// A verifier that leaves the public-key half of each signature check to the caller:
+    /// `signatures()` and `verified_until()` then count a signature as verified once its
+    /// sequential checks pass, and hold only once every check from [`take_deferred`] has passed.
+    ///
+    /// [`take_deferred`]: LedgerVerifier::take_deferred
+    pub fn deferring() -> LedgerVerifier {
+        LedgerVerifier {
+            deferred: Some(Vec::new()),
+            ..LedgerVerifier::new()
+        }
+    }
+
+    /// The public-key checks queued since the last call, in ledger order.
+    pub fn take_deferred(&mut self) -> Vec<SignatureCheck> {
+        self.deferred
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Runs `check` now, or queues it when deferring.
+    fn check_or_defer(&mut self, check: SignatureCheck) -> Result<(), VerifyFailure> {
+        match &mut self.deferred {
+            Some(queue) => {
+                queue.push(check);
+                Ok(())
+            }
+            None => check.run(),
         }
     }
 
@@ -151,7 +187,7 @@ impl LedgerVerifier {
             self.record_service_info(map)?;
         }
         if let Some(map) = find(tables, COSE_SIGNATURES) {
-            self.check_cose_signature(map, signed_root)?;
+            self.check_cose_signature(map, signed_root, txid)?;
         }
         self.tree.append(entry.header.leaf(write_set_digest));
         self.next_seqno = seqno.checked_add(1);
@@ -283,10 +319,13 @@ impl LedgerVerifier {
                 table: SIGNATURES,
                 reason: "sig is not base64".into(),
             })?;
-        key.verify_prehashed_der(&root.0, &sig)
-            .map_err(|_| VerifyFailure::BadNodeSignature {
-                node: signature.node.clone(),
-            })?;
+        self.check_or_defer(SignatureCheck::node(
+            txid,
+            signature.node.clone(),
+            key,
+            root,
+            sig,
+        ))?;
         let computed = self
             .tree
             .root()
@@ -335,6 +374,7 @@ impl LedgerVerifier {
         &mut self,
         map: &MapChanges,
         signed_root: Option<Sha256Hash>,
+        txid: TxId,
     ) -> Result<(), VerifyFailure> {
         let value = singleton(map, COSE_SIGNATURES)?;
         let text: String = parse_json(value, COSE_SIGNATURES)?;
@@ -351,12 +391,10 @@ impl LedgerVerifier {
         };
         let key = self
             .service_key
-            .as_ref()
+            .clone()
             .ok_or(VerifyFailure::NoServiceCertificate)?;
         let sign1 = Sign1::parse(&bytes).map_err(|_| VerifyFailure::BadCoseSignature)?;
-        sign1
-            .verify(key, Some(&root.0))
-            .map_err(|_| VerifyFailure::BadCoseSignature)
+        self.check_or_defer(SignatureCheck::cose(txid, key, root, sign1))
     }
 }
 
