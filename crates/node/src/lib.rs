@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod ccf_json;
+pub mod config;
 mod error;
 mod genesis;
 mod history;
