@@ -27,6 +27,9 @@ pub enum NodeError {
     /// A receipt was asked for a transaction that no later signature covers yet.
     #[error("no signature after seqno {0} yet")]
     NotYetSigned(u64),
+    /// The node configuration is not valid CCF configuration.
+    #[error("configuration: {0}")]
+    Config(#[from] crate::config::ConfigError),
     /// Bytes handed in are not what the caller said they are.
     #[error("{0}")]
     Invalid(String),
