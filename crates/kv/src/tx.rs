@@ -108,6 +108,12 @@ impl Tx {
         self.writes.values().any(|m| !m.is_empty())
     }
 
+    /// True when the transaction read or wrote any map (CCF sets `x-ms-ccf-transaction-id` on
+    /// responses of transactions that opened a map, spec/ccf-api.md §0).
+    pub fn touched_maps(&self) -> bool {
+        !self.reads.is_empty() || !self.range_reads.is_empty() || !self.writes.is_empty()
+    }
+
     /// Names of the maps this transaction wrote to, in order.
     pub fn written_maps(&self) -> impl Iterator<Item = &str> {
         self.writes

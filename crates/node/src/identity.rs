@@ -54,6 +54,8 @@ pub struct NodeIdentity {
     pub id: NodeId,
     pub key: EcKeyPair,
     pub endorsed_cert: Certificate,
+    /// The node's own certificate, before (and beside) the service's endorsement.
+    pub self_signed_cert: Certificate,
 }
 
 impl NodeIdentity {
@@ -76,11 +78,13 @@ impl NodeIdentity {
         };
         let public = key.public_key();
         let endorsed_cert = issue_endorsed(&public, &spec, &service.key, &service.cert)?;
+        let self_signed_cert = issue_self_signed(&key, &spec)?;
         let id = node_id_of(public.spki_der());
         Ok(NodeIdentity {
             id,
             key,
             endorsed_cert,
+            self_signed_cert,
         })
     }
 

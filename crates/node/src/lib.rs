@@ -5,12 +5,16 @@
 //! The rest of the node (endpoints, governance, consensus) arrives with later issues.
 #![forbid(unsafe_code)]
 
+pub mod apps;
 mod ccf_json;
 pub mod config;
+pub mod core;
+pub mod endpoints;
 mod error;
 mod genesis;
 mod history;
 mod identity;
+mod receipt_index;
 mod receipts;
 pub mod rpc;
 mod service_ledger;

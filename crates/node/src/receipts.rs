@@ -20,22 +20,28 @@ pub fn build_receipt(
     let target = parse_entry(target_entry)?;
     let (header, _) = parse_public_domain(target.public_domain)?;
     let seqno = header.version;
-    let components = LeafComponents {
-        claims_digest: Some(header.claims_digest.unwrap_or(Sha256Hash([0; 32]))),
-        commit_evidence: commit_evidence.to_owned(),
-        write_set_digest: sha256(target_entry),
-    };
     if header.commit_evidence_digest != Some(sha256(commit_evidence.as_bytes())) {
         return Err(NodeError::Invalid(format!(
             "commit evidence does not match the entry at seqno {seqno}"
         )));
     }
+    let components = LeafComponents {
+        claims_digest: Some(header.claims_digest.unwrap_or(Sha256Hash([0; 32]))),
+        commit_evidence: commit_evidence.to_owned(),
+        write_set_digest: sha256(target_entry),
+    };
+    build_receipt_from_parts(seqno, components, signature_entry)
+}
 
-    let signature_parts = parse_entry(signature_entry)?;
-    let (signature_header, maps) = parse_public_domain(signature_parts.public_domain)?;
-    let signature: PrimarySignature =
-        serde_json::from_slice(singleton(&maps, SIGNATURES)?).map_err(NodeError::Json)?;
-    if signature_header.version <= seqno {
+/// The receipt of the transaction at `seqno` whose leaf is made of `components`, proven by the
+/// signature transaction in `signature_entry` (whose stored tree holds `seqno`).
+pub fn build_receipt_from_parts(
+    seqno: u64,
+    components: LeafComponents,
+    signature_entry: &[u8],
+) -> Result<Receipt, NodeError> {
+    let (signature_seqno, signature, maps) = parse_signature_entry(signature_entry)?;
+    if signature_seqno <= seqno {
         return Err(NodeError::NotYetSigned(seqno));
     }
     let mut tree = MerkleTree::deserialise(singleton(&maps, TREE)?)?;
@@ -45,20 +51,45 @@ pub fn build_receipt(
             "the signature's tree does not hold seqno {seqno}'s leaf"
         )));
     }
-    let cert = signature
-        .cert
-        .ok_or_else(|| NodeError::Invalid("signature without a node certificate".to_owned()))?;
-    let node_signature = NodeSignature {
-        node_id: signature.node,
-        cert,
-        signature: signature.sig,
-    };
     Ok(Receipt::from_path(
         &path,
         ReceiptContents::Components(components),
-        node_signature,
+        node_signature(signature)?,
         Vec::new(),
     ))
+}
+
+/// The receipt of a signature transaction: its leaf is the root it signs, its proof empty.
+pub fn signature_receipt(signature_entry: &[u8]) -> Result<Receipt, NodeError> {
+    let (_, signature, _) = parse_signature_entry(signature_entry)?;
+    let root = Sha256Hash::from_hex(&signature.root)
+        .ok_or_else(|| NodeError::Invalid("signature root is not hex".to_owned()))?;
+    Ok(Receipt::for_signature_transaction(
+        root,
+        node_signature(signature)?,
+        Vec::new(),
+    ))
+}
+
+fn parse_signature_entry(
+    entry: &[u8],
+) -> Result<(u64, PrimarySignature, Vec<MapChanges>), NodeError> {
+    let parts = parse_entry(entry)?;
+    let (header, maps) = parse_public_domain(parts.public_domain)?;
+    let signature: PrimarySignature =
+        serde_json::from_slice(singleton(&maps, SIGNATURES)?).map_err(NodeError::Json)?;
+    Ok((header.version, signature, maps))
+}
+
+fn node_signature(signature: PrimarySignature) -> Result<NodeSignature, NodeError> {
+    let cert = signature
+        .cert
+        .ok_or_else(|| NodeError::Invalid("signature without a node certificate".to_owned()))?;
+    Ok(NodeSignature {
+        node_id: signature.node,
+        cert,
+        signature: signature.sig,
+    })
 }
 
 fn singleton<'m>(maps: &'m [MapChanges], table: &str) -> Result<&'m [u8], NodeError> {

@@ -1,0 +1,186 @@
+//! Running one request: pick the frontend and endpoint, authenticate, run the handler in a
+//! transaction, apply its writes iff it answered 2xx, commit, and stamp the transaction id
+//! (ARCHITECTURE.md "The path of one write", steps 3–5).
+
+use cloister_kv::KvError;
+use cloister_ledger::EntryFlags;
+use cloister_types::{ApiError, SeqNo, TxId};
+use serde_json::Value;
+
+use crate::core::frontends::{Frontend, route};
+use crate::core::gov_host::{NodeGovHost, apply_in_transaction};
+use crate::core::{NodeCore, NodeView};
+use crate::endpoints::EndpointContext;
+use crate::error::NodeError;
+use crate::rpc::{Found, Mode, Request, Response, authenticate};
+use crate::tables::{SERVICE_INFO, SINGLETON_KEY};
+
+/// CCF retries a transaction that conflicts up to this many times, then answers 503.
+const COMMIT_ATTEMPTS_MAX: usize = 30;
+
+/// The response header carrying `view.seqno`.
+pub const TRANSACTION_ID_HEADER: &str = "x-ms-ccf-transaction-id";
+
+impl NodeCore {
+    pub(crate) fn execute(&mut self, request: &Request) -> Response {
+        let (frontend, path) = route(&request.path);
+        if frontend == Frontend::App && !self.service_open {
+            return Response::error(&ApiError::new(
+                404,
+                "FrontendNotOpen",
+                "Frontend is not open.",
+            ));
+        }
+        let (handler, policies, mode, params) = match self
+            .frontends
+            .registry(frontend)
+            .find(&request.method, path)
+        {
+            Ok(Found::Endpoint { endpoint, params }) => (
+                endpoint.handler.clone(),
+                endpoint.policies.clone(),
+                endpoint.mode,
+                params,
+            ),
+            Ok(Found::Options { allow }) => {
+                return Response {
+                    status: 204,
+                    headers: vec![("allow".to_owned(), allow)],
+                    body: Vec::new(),
+                };
+            }
+            Err(error) => {
+                let mut response = Response::error(&error);
+                if error.status == 405 {
+                    let allow = error
+                        .message
+                        .split("are: ")
+                        .nth(1)
+                        .unwrap_or("")
+                        .trim_end_matches('.')
+                        .to_owned();
+                    response.headers.push(("allow".to_owned(), allow));
+                }
+                return response;
+            }
+        };
+        for _ in 0..COMMIT_ATTEMPTS_MAX {
+            let mut tx = self.store.begin();
+            let caller = match authenticate(&policies, request, &mut tx, self.now_unix) {
+                Ok(caller) => caller,
+                Err(error) => return Response::error(&error),
+            };
+            let root_at_read_version = self.history.root().ok();
+            let mut actions = Vec::new();
+            let mut gov_host = NodeGovHost {
+                latest_ledger_secret_seqno: 1,
+            };
+            let view = NodeView {
+                node_id: &self.node.id,
+                pems: &self.pems,
+                view: self.view,
+                commit: self.statuses.committed(),
+                last_signed: self.signing.last_signature(),
+                latest_signed_root: self.signing.latest_root(),
+                root_at_read_version,
+                statuses: &self.statuses,
+                receipts: &self.receipts,
+                now_unix: self.now_unix,
+                settings: &self.settings,
+                service_open: self.service_open,
+            };
+            let result = handler(&mut EndpointContext {
+                request,
+                params: &params,
+                caller: &caller,
+                tx: &mut tx,
+                node: &view,
+                engine: &mut *self.engine,
+                gov_host: &mut gov_host,
+                node_actions: &mut actions,
+            });
+            let mut response = match result {
+                Ok(response) => response,
+                Err(error) => return Response::error(&error),
+            };
+            if !(200..300).contains(&response.status) {
+                return response; // writes are applied only on success
+            }
+            if let Err(error) = apply_in_transaction(&mut tx, actions, &self.pems.service_cert) {
+                return Response::error(&error);
+            }
+            let read_version = tx.read_version();
+            let touched = tx.touched_maps();
+            if mode != Mode::ReadWrite && tx.has_writes() {
+                return Response::error(&ApiError::new(
+                    500,
+                    "InternalError",
+                    "A read-only endpoint tried to write.",
+                ));
+            }
+            match self.commit_tx(tx, EntryFlags(0), false) {
+                Ok(Some(txid)) => {
+                    response
+                        .headers
+                        .push((TRANSACTION_ID_HEADER.to_owned(), txid.to_string()));
+                    if let Err(error) = self.after_write() {
+                        return internal(&error);
+                    }
+                }
+                Ok(None) if touched => {
+                    if let Some(txid) = self.read_txid(read_version) {
+                        response
+                            .headers
+                            .push((TRANSACTION_ID_HEADER.to_owned(), txid.to_string()));
+                    }
+                }
+                Ok(None) => {}
+                Err(NodeError::Kv(KvError::Conflict { .. })) => continue,
+                Err(error) => return internal(&error),
+            }
+            return response;
+        }
+        let mut response = Response::error(&ApiError::new(
+            503,
+            "TransactionCommitAttemptsExceedLimit",
+            format!(
+                "Transaction continued to conflict after {COMMIT_ATTEMPTS_MAX} attempts. Retry later."
+            ),
+        ));
+        response
+            .headers
+            .push(("retry-after".to_owned(), "3".to_owned()));
+        response
+    }
+
+    /// The transaction id of the version a read-only transaction read at.
+    fn read_txid(&self, version: SeqNo) -> Option<TxId> {
+        let view = self.statuses.view_at(version)?;
+        Some(TxId {
+            view,
+            seqno: version,
+        })
+    }
+
+    /// The app frontend opens once the service is Open at the committed level.
+    pub(crate) fn refresh_service_open(&mut self) {
+        let committed = self.statuses.committed().seqno;
+        let at_commit = self
+            .store
+            .version_of(SERVICE_INFO, &SINGLETON_KEY)
+            .is_some_and(|v| v <= committed);
+        if !at_commit {
+            return;
+        }
+        let status = self
+            .store
+            .get(SERVICE_INFO, &SINGLETON_KEY)
+            .and_then(|raw| serde_json::from_slice::<Value>(&raw).ok())
+            .and_then(|info| info["status"].as_str().map(str::to_owned));
+        self.service_open = status.as_deref() == Some("Open");
+    }
+}
+
+fn internal(error: &NodeError) -> Response {
+    Response::error(&ApiError::new(500, "InternalError", error.to_string()))
+}

@@ -1,0 +1,227 @@
+//! `NodeCore`: the whole node, sans-IO (ARCHITECTURE.md "Inputs and outputs of NodeCore").
+//! Requests, ticks and "persisted up to" notices come in; responses and ledger writes go out. One
+//! node for now: every signature commits once the host has written it (issue 4 brings Raft).
+
+mod execute;
+mod frontends;
+mod gov_host;
+mod settings;
+mod signing;
+mod status;
+
+use std::collections::VecDeque;
+
+use cloister_crypto::Sha256Hash;
+use cloister_gov::ConstitutionEngine;
+use cloister_kv::{LedgerSecrets, Store};
+use cloister_ledger::EntryFlags;
+use cloister_types::{NodeId, SeqNo, TxId, View};
+
+pub use frontends::{Frontend, Frontends, route};
+pub use gov_host::NodeGovHost;
+pub use settings::NodeSettings;
+pub use status::TxStatusIndex;
+
+use crate::error::NodeError;
+use crate::genesis::write_genesis;
+use crate::history::MerkleHistory;
+use crate::identity::{NodeIdentity, ServiceIdentity};
+use crate::receipt_index::ReceiptIndex;
+use crate::rpc::{Request, Response};
+use crate::service_ledger::STARTING_VIEW;
+
+/// A host-assigned id for one client session (TLS connection).
+pub type SessionId = u64;
+
+/// What the host tells the node.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// Time passes: milliseconds of a monotonic clock and wall-clock seconds.
+    Tick { now_ms: u64, now_unix: i64 },
+    /// A client request on a session.
+    Request {
+        session: SessionId,
+        request: Request,
+    },
+    /// Every ledger entry up to `up_to` is written to disk.
+    Persisted { up_to: SeqNo },
+}
+
+/// What the node asks the host to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    Respond {
+        session: SessionId,
+        response: Response,
+    },
+    /// Append this entry to the ledger (the host writes entries in seqno order).
+    AppendLedger {
+        seqno: SeqNo,
+        entry: Vec<u8>,
+        flags: EntryFlags,
+        committable: bool,
+    },
+    /// Everything up to `up_to` is committed: complete chunks may be renamed `.committed`.
+    CommitLedger { up_to: SeqNo },
+}
+
+/// What handlers may read about the node.
+#[derive(Debug)]
+pub struct NodeView<'a> {
+    pub node_id: &'a NodeId,
+    pub pems: &'a NodePems,
+    pub view: View,
+    pub commit: TxId,
+    pub last_signed: SeqNo,
+    /// The Merkle root signed by the latest signature (for state digests).
+    pub latest_signed_root: Option<Sha256Hash>,
+    /// The Merkle root over every transaction so far (proposal ids bind to it).
+    pub root_at_read_version: Option<Sha256Hash>,
+    pub statuses: &'a TxStatusIndex,
+    pub receipts: &'a ReceiptIndex,
+    pub now_unix: i64,
+    pub settings: &'a NodeSettings,
+    /// Whether `public:ccf.gov.service.info` says Open at the committed level.
+    pub service_open: bool,
+}
+
+/// The keys a starting node creates its service with (drawn by the host from its entropy).
+#[derive(Debug)]
+pub struct NodeSecrets {
+    pub node: NodeIdentity,
+    pub service: ServiceIdentity,
+    pub ledger_secret: [u8; 32],
+}
+
+/// The PEMs a node serves, kept once rather than re-encoded per request.
+#[derive(Debug, Clone)]
+pub struct NodePems {
+    pub node_cert: String,
+    pub self_signed_cert: String,
+    pub service_cert: String,
+}
+
+/// The node.
+pub struct NodeCore {
+    settings: NodeSettings,
+    pems: NodePems,
+    store: Store,
+    history: MerkleHistory,
+    node: NodeIdentity,
+    service: ServiceIdentity,
+    frontends: Frontends,
+    engine: Box<dyn ConstitutionEngine + Send>,
+    view: View,
+    statuses: TxStatusIndex,
+    receipts: ReceiptIndex,
+    signing: signing::SigningState,
+    outputs: VecDeque<Output>,
+    now_ms: u64,
+    now_unix: i64,
+    /// `public:ccf.gov.service.info` says Open at the committed level: the app frontend is open.
+    service_open: bool,
+}
+
+impl std::fmt::Debug for NodeCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeCore")
+            .field("node", &self.node.id)
+            .field("view", &self.view)
+            .finish()
+    }
+}
+
+impl NodeCore {
+    /// Starts a new service (CCF's `command.type = "Start"`): writes the genesis transaction and
+    /// the first signature, which the host then persists.
+    pub fn start(
+        settings: NodeSettings,
+        secrets: NodeSecrets,
+        engine: Box<dyn ConstitutionEngine + Send>,
+        frontends: Frontends,
+        now_ms: u64,
+        now_unix: i64,
+    ) -> Result<NodeCore, NodeError> {
+        let NodeSecrets {
+            node,
+            service,
+            ledger_secret,
+        } = secrets;
+        let pems = NodePems {
+            node_cert: node.cert_pem(),
+            self_signed_cert: node.self_signed_cert.to_pem(),
+            service_cert: service.cert_pem(),
+        };
+        let mut core = NodeCore {
+            pems,
+            store: Store::new(LedgerSecrets::with_first(ledger_secret)),
+            history: MerkleHistory::new(),
+            node,
+            service,
+            frontends,
+            engine,
+            view: STARTING_VIEW,
+            statuses: TxStatusIndex::new(STARTING_VIEW),
+            receipts: ReceiptIndex::default(),
+            signing: signing::SigningState::new(now_ms),
+            outputs: VecDeque::new(),
+            now_ms,
+            now_unix,
+            service_open: false,
+            settings,
+        };
+        let genesis = TxId {
+            view: core.view,
+            seqno: SeqNo(1),
+        };
+        let mut tx = core.store.begin();
+        write_genesis(
+            &mut tx,
+            genesis,
+            &core.node,
+            &core.service,
+            &core.settings.genesis,
+        )?;
+        core.commit_tx(tx, EntryFlags(0), false)?;
+        core.emit_signature()?;
+        Ok(core)
+    }
+
+    /// Feeds one input.
+    pub fn handle(&mut self, input: Input) {
+        match input {
+            Input::Tick { now_ms, now_unix } => {
+                self.now_ms = now_ms.max(self.now_ms);
+                self.now_unix = now_unix;
+                if let Err(error) = self.on_tick() {
+                    // Signing failures are internal faults; the next tick retries.
+                    let _ = error;
+                }
+            }
+            Input::Request { session, request } => {
+                let response = self.execute(&request);
+                self.outputs
+                    .push_back(Output::Respond { session, response });
+            }
+            Input::Persisted { up_to } => self.on_persisted(up_to),
+        }
+    }
+
+    /// The next thing for the host to do.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    pub fn node_id(&self) -> &NodeId {
+        &self.node.id
+    }
+
+    pub fn pems(&self) -> &NodePems {
+        &self.pems
+    }
+
+    /// The last committed transaction id.
+    pub fn commit(&self) -> TxId {
+        self.statuses.committed()
+    }
+}
