@@ -15,7 +15,7 @@ use cloister_node::{
 };
 use cloister_types::TxId;
 
-use crate::ledger_dir_writer::LedgerDirWriter;
+use cloister_host::LedgerDirWriter;
 
 /// Public application map the sample writes.
 pub const PUBLIC_MAP: &str = "public:records";

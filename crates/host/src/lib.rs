@@ -1,7 +1,8 @@
 //! Cloister's host: the real-IO driver of a node (ARCHITECTURE.md). For now it serves CCF's
 //! RPC interfaces — TLS with optional, lookup-authenticated client certificates, HTTP/1.1 or
 //! HTTP/2 per interface, CCF's session caps and request limits with CCF's JSON errors — and
-//! hands each request to a [`RequestHandler`]; the `NodeCore` adapter comes later.
+//! hands each request to a [`RequestHandler`] — and drives `NodeCore`: requests, ticks, ledger
+//! files, persistence notices ([`NodeDriver`]).
 #![forbid(unsafe_code)]
 
 mod client_auth;
@@ -10,7 +11,9 @@ mod connection;
 mod dispatch;
 mod error;
 mod handler;
+mod ledger_writer;
 mod limits;
+mod node_driver;
 mod response;
 mod server;
 mod sessions;
@@ -24,6 +27,8 @@ pub use config::{
 };
 pub use error::HostError;
 pub use handler::{HostRequest, HostResponse, RequestHandler};
+pub use ledger_writer::LedgerDirWriter;
+pub use node_driver::{NodeDriver, NodeHandle};
 pub use server::RpcServer;
 pub use shutdown::{ShutdownSignal, StopSignal};
 pub use tls::TlsIdentity;

@@ -1,0 +1,149 @@
+//! Drives a `NodeCore` for real (ARCHITECTURE.md): one task owns the node and feeds it requests
+//! from the RPC servers, ticks from a timer, and "persisted up to" notices after it has written
+//! ledger entries to the chunk files. The node itself never sees a socket, a file or a clock.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use cloister_node::core::{Input, NodeCore, Output};
+use cloister_node::rpc::{Request, Response};
+use cloister_types::{ApiError, SeqNo};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::handler::{HostRequest, HostResponse, RequestHandler};
+use crate::ledger_writer::LedgerDirWriter;
+
+/// CCF's host ticks the node every 10 ms (`tick_interval`).
+const TICK_INTERVAL_MS: u64 = 10;
+/// Requests queued for the node before RPC sessions wait (bounded, as every queue is).
+const REQUEST_QUEUE_MAX: usize = 4096;
+
+type Pending = (Request, oneshot::Sender<Response>);
+
+/// The node's task.
+pub struct NodeDriver {
+    core: NodeCore,
+    ledger: LedgerDirWriter,
+    requests: mpsc::Receiver<Pending>,
+    replies: BTreeMap<u64, oneshot::Sender<Response>>,
+    next_request: u64,
+    started: Instant,
+}
+
+impl std::fmt::Debug for NodeDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeDriver").field("core", &self.core).finish_non_exhaustive()
+    }
+}
+
+/// What the RPC servers hold: a way to hand requests to the node's task.
+#[derive(Debug, Clone)]
+pub struct NodeHandle {
+    sender: mpsc::Sender<Pending>,
+}
+
+impl NodeDriver {
+    /// A driver writing `core`'s ledger into `ledger_dir` (a new ledger), and the handle the RPC
+    /// servers use.
+    pub fn new(core: NodeCore, ledger_dir: &Path) -> anyhow::Result<(NodeDriver, NodeHandle)> {
+        let (sender, requests) = mpsc::channel(REQUEST_QUEUE_MAX);
+        let driver = NodeDriver {
+            core,
+            ledger: LedgerDirWriter::create(ledger_dir, 1)?,
+            requests,
+            replies: BTreeMap::new(),
+            next_request: 0,
+            started: Instant::now(),
+        };
+        Ok((driver, NodeHandle { sender }))
+    }
+
+    /// Runs the node until `shutdown` resolves (or a ledger write fails: the node must stop
+    /// rather than run ahead of its ledger).
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        self.drain()?;
+        let mut ticker = tokio::time::interval(Duration::from_millis(TICK_INTERVAL_MS));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                request = self.requests.recv() => {
+                    let Some((request, reply)) = request else { break };
+                    self.next_request += 1;
+                    self.replies.insert(self.next_request, reply);
+                    self.core.handle(Input::Request { session: self.next_request, request });
+                }
+                _ = ticker.tick() => {
+                    let now_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                    self.core.handle(Input::Tick { now_ms, now_unix: unix_now() });
+                }
+                () = &mut shutdown => break,
+            }
+            self.drain()?;
+        }
+        self.ledger.flush()?;
+        Ok(())
+    }
+
+    /// Carries out everything the node asked for; after writing entries, tells it they are
+    /// persisted (which may commit, and so ask for more).
+    fn drain(&mut self) -> anyhow::Result<()> {
+        loop {
+            let mut appended = None;
+            while let Some(output) = self.core.poll_output() {
+                match output {
+                    Output::Respond { session, response } => {
+                        if let Some(reply) = self.replies.remove(&session) {
+                            let _ = reply.send(response); // the client may have gone
+                        }
+                    }
+                    Output::AppendLedger { seqno, entry, flags, committable } => {
+                        self.ledger.append(&entry, flags, committable)?;
+                        appended = Some(seqno);
+                    }
+                    Output::CommitLedger { up_to } => self.ledger.commit(up_to.0)?,
+                }
+            }
+            let Some(up_to) = appended else { return Ok(()) };
+            self.ledger.flush()?;
+            self.core.handle(Input::Persisted { up_to: SeqNo(up_to.0) });
+        }
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+impl RequestHandler for NodeHandle {
+    fn handle(&self, request: HostRequest) -> Pin<Box<dyn Future<Output = HostResponse> + Send + '_>> {
+        Box::pin(async move {
+            let request = Request {
+                method: request.method.as_str().to_owned(),
+                path: request.path,
+                query: request.query,
+                headers: request
+                    .headers
+                    .iter()
+                    .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
+                    .collect(),
+                body: request.body.to_vec(),
+                client_cert_der: request.client_cert_der,
+            };
+            let (reply, response) = oneshot::channel();
+            let stopped = || {
+                HostResponse::from_api_error(&ApiError::new(503, "InternalError", "The node is stopping."))
+            };
+            if self.sender.send((request, reply)).await.is_err() {
+                return stopped();
+            }
+            match response.await {
+                Ok(response) => HostResponse { status: response.status, headers: response.headers, body: response.body },
+                Err(_) => stopped(),
+            }
+        })
+    }
+}
