@@ -12,6 +12,7 @@ mod error;
 mod hash;
 mod hmac;
 mod pem;
+mod rsa;
 mod x509;
 
 pub use aead::{AES_256_KEY_BYTES, Aes256GcmKey, GCM_IV_BYTES, GCM_TAG_BYTES};
@@ -21,4 +22,5 @@ pub use error::CryptoError;
 pub use hash::{Sha256Hash, Sha256Hasher, sha256, sha256_concat};
 pub use hmac::{hkdf_sha256, hmac_sha256};
 pub use pem::{PemBlock, encode_pem, first_pem_block, parse_pem_blocks};
+pub use rsa::{RsaKeyPair, RsaPublicKey};
 pub use x509::{Certificate, CertificateSpec, issue_endorsed, issue_self_signed};
