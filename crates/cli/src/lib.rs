@@ -1,4 +1,3 @@
 //! The parts of the `cloister` command that tests and benchmarks also use.
 
-
 pub mod sample_ledger;

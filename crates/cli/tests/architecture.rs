@@ -36,6 +36,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("cloister-node", NODE_AND_BELOW_WITHOUT_NODE),
+    (
+        "cloister-client",
+        &["cloister-types", "cloister-crypto", "cloister-merkle"],
+    ),
     ("cloister-host", NODE_AND_BELOW),
     (
         "cloister-check",

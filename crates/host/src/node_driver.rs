@@ -35,7 +35,9 @@ pub struct NodeDriver {
 
 impl std::fmt::Debug for NodeDriver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NodeDriver").field("core", &self.core).finish_non_exhaustive()
+        f.debug_struct("NodeDriver")
+            .field("core", &self.core)
+            .finish_non_exhaustive()
     }
 }
 
@@ -100,7 +102,12 @@ impl NodeDriver {
                             let _ = reply.send(response); // the client may have gone
                         }
                     }
-                    Output::AppendLedger { seqno, entry, flags, committable } => {
+                    Output::AppendLedger {
+                        seqno,
+                        entry,
+                        flags,
+                        committable,
+                    } => {
                         self.ledger.append(&entry, flags, committable)?;
                         appended = Some(seqno);
                     }
@@ -109,17 +116,25 @@ impl NodeDriver {
             }
             let Some(up_to) = appended else { return Ok(()) };
             self.ledger.flush()?;
-            self.core.handle(Input::Persisted { up_to: SeqNo(up_to.0) });
+            self.core.handle(Input::Persisted {
+                up_to: SeqNo(up_to.0),
+            });
         }
     }
 }
 
 fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 impl RequestHandler for NodeHandle {
-    fn handle(&self, request: HostRequest) -> Pin<Box<dyn Future<Output = HostResponse> + Send + '_>> {
+    fn handle(
+        &self,
+        request: HostRequest,
+    ) -> Pin<Box<dyn Future<Output = HostResponse> + Send + '_>> {
         Box::pin(async move {
             let request = Request {
                 method: request.method.as_str().to_owned(),
@@ -128,20 +143,30 @@ impl RequestHandler for NodeHandle {
                 headers: request
                     .headers
                     .iter()
-                    .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
+                    .filter_map(|(name, value)| {
+                        Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+                    })
                     .collect(),
                 body: request.body.to_vec(),
                 client_cert_der: request.client_cert_der,
             };
             let (reply, response) = oneshot::channel();
             let stopped = || {
-                HostResponse::from_api_error(&ApiError::new(503, "InternalError", "The node is stopping."))
+                HostResponse::from_api_error(&ApiError::new(
+                    503,
+                    "InternalError",
+                    "The node is stopping.",
+                ))
             };
             if self.sender.send((request, reply)).await.is_err() {
                 return stopped();
             }
             match response.await {
-                Ok(response) => HostResponse { status: response.status, headers: response.headers, body: response.body },
+                Ok(response) => HostResponse {
+                    status: response.status,
+                    headers: response.headers,
+                    body: response.body,
+                },
                 Err(_) => stopped(),
             }
         })

@@ -1,0 +1,102 @@
+//! The globals of a governance context (spec/ccf-api.md §4 "Execution contexts and globals",
+//! spec/ccf-js.md §3), one file per namespace.
+//!
+//! Each namespace has Rust natives (what needs the transaction, the host or a library) and a
+//! small JavaScript glue script that gives the API its CCF shape: exact argument counts,
+//! ArrayBuffer-only byte arguments, detached-callable functions. The natives are handed to the
+//! glue in an object that user code never sees. Byte arguments cross into Rust as strings of
+//! code units below 256 (one per byte) — rquickjs offers byte access to ArrayBuffers only through
+//! `unsafe`, and this crate forbids it.
+
+mod console;
+mod converters;
+mod crypto;
+mod env;
+mod gov;
+mod kv;
+mod network;
+mod node;
+
+use std::cell::RefMut;
+
+use rquickjs::{ArrayBuffer, Ctx, Exception, Function, Object, Value};
+
+use crate::permissions::ExecContext;
+use crate::state::{CallState, Shared};
+
+pub(crate) use gov::check_constitution_exports;
+
+/// Shared helpers of the glue scripts (run first).
+const BASE_JS: &str = include_str!("base.js");
+
+/// Installs `console`, `Math.random`, `Date` and `ccf` on the context's global object.
+pub(crate) fn install<'js>(ctx: &Ctx<'js>, state: &Shared) -> rquickjs::Result<()> {
+    let context = state.borrow().context;
+    let natives = Object::new(ctx.clone())?;
+    natives.set(
+        "isArrayBuffer",
+        Function::new(ctx.clone(), |value: Value<'js>| is_array_buffer(&value))?,
+    )?;
+    let mut scripts = vec![BASE_JS];
+    scripts.push(env::register(ctx, &natives, state)?);
+    scripts.push(console::register(ctx, &natives, state)?);
+    scripts.push(converters::register(ctx, &natives, state)?);
+    scripts.push(crypto::register(ctx, &natives)?);
+    scripts.push(kv::register(ctx, &natives, state)?);
+    scripts.push(gov::register(ctx, &natives, state)?);
+    if context == ExecContext::GovRw {
+        scripts.push(node::register(ctx, &natives, state)?);
+        scripts.push(network::register(ctx, &natives, state)?);
+    }
+    let ccf = Object::new(ctx.clone())?;
+    ctx.globals().set("ccf", ccf.clone())?;
+    for script in scripts {
+        let glue: Function = ctx.eval(script)?;
+        glue.call::<_, ()>((natives.clone(), ccf.clone()))?;
+    }
+    Ok(())
+}
+
+/// The call's state, or a thrown InternalError if a native is re-entered while it is in use.
+fn borrow_state<'a>(ctx: &Ctx<'_>, state: &'a Shared) -> rquickjs::Result<RefMut<'a, CallState>> {
+    state
+        .try_borrow_mut()
+        .map_err(|_| Exception::throw_internal(ctx, "re-entrant call into the ccf globals"))
+}
+
+fn is_array_buffer(value: &Value<'_>) -> bool {
+    value
+        .as_object()
+        .is_some_and(|object| object.as_array_buffer().is_some())
+}
+
+/// The bytes a glue script passed as a string of code units below 256.
+fn bytes_from_latin1(ctx: &Ctx<'_>, text: &str) -> rquickjs::Result<Vec<u8>> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|_| Exception::throw_internal(ctx, "byte string holds a code unit above 255"))
+}
+
+fn array_buffer<'js>(ctx: &Ctx<'js>, bytes: &[u8]) -> rquickjs::Result<Value<'js>> {
+    Ok(ArrayBuffer::new_copy(ctx.clone(), bytes)?.into_value())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn latin1_strings_carry_every_byte(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let runtime = rquickjs::Runtime::new().unwrap();
+            let context = rquickjs::Context::full(&runtime).unwrap();
+            context.with(|ctx| {
+                let text: String = bytes.iter().map(|&b| char::from(b)).collect();
+                assert_eq!(bytes_from_latin1(&ctx, &text).unwrap(), bytes);
+            });
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! Cloister's QuickJS host: the JavaScript constitution engine of governance, with CCF's
+//! governance globals (`ccf.kv`, converters, `ccf.crypto`, `ccf.gov`, `console`; in `apply` also
+//! `ccf.node` and `ccf.network`), heap/stack limits, and an execution budget counted without a
+//! clock (spec/ccf-api.md §3–§5, spec/ccf-js.md §3, §4.6).
+//!
+//! Sans-IO: no clock (the budget counts interrupt polls; `Date` is pinned to the epoch), no OS
+//! randomness (`Math.random` is seeded from the call), no files or threads.
+#![forbid(unsafe_code)]
+
+mod engine;
+mod error;
+mod globals;
+mod limits;
+mod permissions;
+mod runtime;
+mod state;
+
+pub use engine::{APPLY_RUNS_MAX, QuickJsConstitution};
+pub use error::JsError;
+pub use limits::{INTERRUPT_POLLS_PER_SECOND, JS_RUNTIME_OPTIONS_TABLE, JsLimits};
+pub use permissions::{ExecContext, MapAccess, MapCategory, access, classify};
+pub use state::{LOG_LINE_BYTES_MAX, LOG_LINES_MAX, LogLevel, LogLine};
+
+/// Cloister's default constitution: one ES module exporting `validate`, `resolve` and `apply`,
+/// written from the behaviour table of spec/ccf-api.md §4 (not CCF's text). The files are
+/// concatenated in this order.
+pub const DEFAULT_CONSTITUTION: &str = concat!(
+    include_str!("../constitution/actions.js"),
+    include_str!("../constitution/validate.js"),
+    include_str!("../constitution/resolve.js"),
+    include_str!("../constitution/apply.js"),
+);
