@@ -59,8 +59,11 @@ fn start(path: &PathBuf) -> anyhow::Result<ExitCode> {
             path.display()
         );
     };
+    // The node runs the constitution in QuickJS, which may use up to `max_stack_bytes` (1 MiB by
+    // default) of the calling thread's stack: give worker threads ample room.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_stack_size(8 << 20)
         .enable_all()
         .build()?;
     runtime.block_on(serve(&config, start))?;
