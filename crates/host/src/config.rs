@@ -102,85 +102,9 @@ impl RpcInterfaceConfig {
     }
 }
 
-/// Converts one of CCF's size strings (`"1MB"`, `"16KB"`, `"512"`, `"3 kb"`) to bytes.
-/// Units are powers of 1024 and case-insensitive, as CCF's `convert_size_string`; no unit means
-/// bytes.
-pub fn parse_size_string(text: &str) -> Result<usize, HostError> {
-    let invalid = || HostError::InvalidSizeString(text.to_owned());
-    let unit_start = text
-        .char_indices()
-        .rev()
-        .take_while(|(_, c)| c.is_ascii_alphabetic())
-        .last()
-        .map_or(text.len(), |(i, _)| i);
-    let (digits, unit) = text.split_at(unit_start);
-    // CCF allows a space before the unit ("3 KB"), not after the number alone.
-    let digits = if unit.is_empty() {
-        digits
-    } else {
-        digits.trim_end_matches(' ')
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid());
-    }
-    let value: usize = digits.parse().map_err(|_| invalid())?;
-    let power = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "kb" => 1,
-        "mb" => 2,
-        "gb" => 3,
-        "tb" => 4,
-        "pb" => 5,
-        _ => return Err(invalid()),
-    };
-    1024usize
-        .checked_pow(power)
-        .and_then(|multiplier| value.checked_mul(multiplier))
-        .ok_or_else(invalid)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn ccf_default_sizes_convert_to_powers_of_1024() {
-        assert_eq!(
-            parse_size_string("1MB").unwrap(),
-            MAX_BODY_SIZE_BYTES_DEFAULT
-        );
-        assert_eq!(
-            parse_size_string("16KB").unwrap(),
-            MAX_HEADER_SIZE_BYTES_DEFAULT
-        );
-        assert_eq!(parse_size_string("64KB").unwrap(), 65536);
-        assert_eq!(parse_size_string("12").unwrap(), 12);
-        assert_eq!(parse_size_string("12B").unwrap(), 12);
-        assert_eq!(parse_size_string("3 kb").unwrap(), 3072);
-        assert_eq!(parse_size_string("0").unwrap(), 0);
-    }
-
-    #[test]
-    fn malformed_or_overflowing_size_strings_are_refused() {
-        for text in [
-            "",
-            "KB",
-            "MB1",
-            "1.5MB",
-            "-1",
-            "12ms",
-            "12XB",
-            " 12",
-            "99999999999999999999999B",
-            "20000000PB",
-        ] {
-            assert!(
-                matches!(parse_size_string(text), Err(HostError::InvalidSizeString(t)) if t == text),
-                "{text:?} was accepted"
-            );
-        }
-    }
 
     #[test]
     fn app_protocol_names_are_ccfs() {
@@ -226,29 +150,5 @@ mod tests {
             config.validate(),
             Err(HostError::InvalidConfig(_))
         ));
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
-
-        #[test]
-        fn size_string_is_value_times_unit(value in 0usize..1_000_000, power in 0u32..4,
-                                           lower in any::<bool>(), space in any::<bool>()) {
-            let unit = ["B", "KB", "MB", "GB"][power as usize];
-            let unit = if lower { unit.to_ascii_lowercase() } else { unit.to_owned() };
-            let text = format!("{value}{}{unit}", if space { " " } else { "" });
-            prop_assert_eq!(parse_size_string(&text).unwrap(), value * 1024usize.pow(power));
-        }
-
-        #[test]
-        fn only_digits_then_a_known_unit_parse(text in "[0-9]{0,3}[ ]{0,2}[kKmMgGbBxX.-]{0,3}") {
-            let lower = text.to_ascii_lowercase();
-            let digits_end = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
-            let unit = lower[digits_end..].trim_start_matches(' ');
-            let well_formed = digits_end > 0
-                && ["", "b", "kb", "mb", "gb"].contains(&unit)
-                && lower[digits_end..].len() - unit.len() <= usize::from(!unit.is_empty()) * 64;
-            prop_assert_eq!(parse_size_string(&text).is_ok(), well_formed, "{:?}", text);
-        }
     }
 }

@@ -30,9 +30,6 @@ pub enum HostError {
         /// The operating system's error.
         source: std::io::Error,
     },
-    /// A size string is not CCF's `<digits>[B|KB|MB|GB|TB|PB]` (spec/ccf-api.md §7).
-    #[error("invalid size string {0:?}")]
-    InvalidSizeString(String),
     /// An `app_protocol` other than CCF's `HTTP1` or `HTTP2`.
     #[error("unknown app_protocol {0:?} (expected HTTP1 or HTTP2)")]
     UnknownAppProtocol(String),

@@ -23,7 +23,7 @@ mod tls;
 pub use config::{
     AppProtocol, MAX_BODY_SIZE_BYTES_DEFAULT, MAX_CONCURRENT_STREAMS_COUNT_DEFAULT,
     MAX_HEADER_SIZE_BYTES_DEFAULT, MAX_HEADERS_COUNT_DEFAULT, MAX_OPEN_SESSIONS_HARD_DEFAULT,
-    MAX_OPEN_SESSIONS_SOFT_DEFAULT, RpcInterfaceConfig, parse_size_string,
+    MAX_OPEN_SESSIONS_SOFT_DEFAULT, RpcInterfaceConfig,
 };
 pub use error::HostError;
 pub use handler::{HostRequest, HostResponse, RequestHandler};
