@@ -1,5 +1,5 @@
-//! A sample service ledger written by Cloister's own write path (cloister-node's
-//! `ServiceLedger`): genesis, application transactions over public and private maps, signature
+//! A sample service ledger written by Cloister's own node (`NodeCore`, sans-IO) and host-side
+//! chunk writer: genesis, application transactions over public and private maps, signature
 //! transactions on a cadence, chunk files on disk. Tests check it with CCF's tools; benchmarks
 //! time the verifier on it; `cloister ledger sample` writes one for people to look at.
 
@@ -8,14 +8,12 @@ use std::path::Path;
 use cloister_crypto::{
     Certificate, CertificateSpec, Curve, EcKeyPair, Entropy, SeededEntropy, issue_self_signed,
 };
-use cloister_kv::LedgerSecrets;
-use cloister_node::{
-    CoseSignaturesConfig, GenesisConfig, GenesisMember, LedgerOutput, NodeIdentity,
-    ServiceIdentity, ServiceLedger, ServiceLedgerConfig,
-};
-use cloister_types::TxId;
-
 use cloister_host::LedgerDirWriter;
+use cloister_node::core::{Frontends, Input, NodeCore, NodeSecrets, NodeSettings, Output};
+use cloister_node::tables::{SERVICE_INFO, SINGLETON_KEY};
+use cloister_node::{GenesisConfig, GenesisMember, NodeIdentity, ServiceIdentity};
+use cloister_types::{SeqNo, TxId};
+use serde_json::{Value, json};
 
 /// Public application map the sample writes.
 pub const PUBLIC_MAP: &str = "public:records";
@@ -54,10 +52,20 @@ impl Default for SampleSpec {
     }
 }
 
+/// One entry the sample wrote.
+#[derive(Debug, Clone)]
+pub struct SampleEntry {
+    pub txid: TxId,
+    /// The whole entry, as in the chunk file.
+    pub bytes: Vec<u8>,
+    /// A signature transaction.
+    pub committable: bool,
+}
+
 /// What was written.
 #[derive(Debug)]
 pub struct SampleLedger {
-    pub entries: Vec<LedgerOutput>,
+    pub entries: Vec<SampleEntry>,
     pub ledger_secret: [u8; 32],
     pub service_cert_pem: String,
     pub signatures: u64,
@@ -75,41 +83,46 @@ pub fn write_sample_ledger(dir: &Path, spec: &SampleSpec) -> anyhow::Result<Samp
     let mut entropy = SeededEntropy::from_seed(spec.seed);
     let mut ledger_secret = [0u8; 32];
     entropy.fill_bytes(&mut ledger_secret);
-    let service = ServiceIdentity::generate(
-        &mut entropy,
-        SAMPLE_TIME_UNIX,
-        SAMPLE_TIME_UNIX + VALIDITY_SECONDS,
-    )?;
+    let not_after = SAMPLE_TIME_UNIX + VALIDITY_SECONDS;
+    let service = ServiceIdentity::generate(&mut entropy, SAMPLE_TIME_UNIX, not_after)?;
     let node = NodeIdentity::generate(
         &mut entropy,
         &service,
         vec!["127.0.0.1".to_owned()],
         SAMPLE_TIME_UNIX,
-        SAMPLE_TIME_UNIX + VALIDITY_SECONDS,
+        not_after,
     )?;
     let member = sample_member(&mut entropy)?;
-    let config = ServiceLedgerConfig {
-        sig_tx_interval: spec.sig_tx_interval,
-        chunk_threshold_bytes: spec.chunk_threshold_bytes,
-        cose: CoseSignaturesConfig::default(),
-        genesis: GenesisConfig {
-            members: vec![GenesisMember {
-                cert_pem: member.to_pem(),
-                encryption_public_key_pem: None,
-                member_data: None,
-            }],
-            constitution: "export function resolve() { return \"Open\"; }".to_owned(),
-            recovery_threshold: 1,
-            rpc_address: "127.0.0.1:8000".to_owned(),
-            node_to_node_address: "127.0.0.1:8001".to_owned(),
-            node_encryption_public_key_pem: None,
-        },
+    let genesis = GenesisConfig {
+        members: vec![GenesisMember {
+            cert_pem: member.to_pem(),
+            encryption_public_key_pem: None,
+            member_data: None,
+        }],
+        constitution: cloister_js::DEFAULT_CONSTITUTION.to_owned(),
+        recovery_threshold: 1,
+        rpc_address: "127.0.0.1:8000".to_owned(),
+        node_to_node_address: "127.0.0.1:8001".to_owned(),
+        node_encryption_public_key_pem: None,
     };
+    let mut settings = NodeSettings::with_genesis(genesis);
+    settings.sig_tx_interval = spec.sig_tx_interval;
+    settings.chunk_threshold_bytes = spec.chunk_threshold_bytes;
     let service_cert_pem = service.cert_pem();
-    let secrets = LedgerSecrets::with_first(ledger_secret);
-    let mut service_ledger =
-        ServiceLedger::start(config, node, service, secrets, SAMPLE_TIME_UNIX)?;
+    let core = NodeCore::start(
+        settings,
+        NodeSecrets {
+            node,
+            service,
+            ledger_secret,
+        },
+        Box::new(cloister_js::QuickJsConstitution::new()),
+        Frontends::default(),
+        0,
+        SAMPLE_TIME_UNIX,
+    )?;
     let mut sink = Sink {
+        core,
         writer: LedgerDirWriter::create(dir, 1)?,
         keep: spec.keep_entries,
         kept: Vec::new(),
@@ -117,15 +130,16 @@ pub fn write_sample_ledger(dir: &Path, spec: &SampleSpec) -> anyhow::Result<Samp
         last_signature: TxId::default(),
         last_seqno: 0,
     };
-    sink.drain(&mut service_ledger)?;
-    service_ledger.open_service(SAMPLE_TIME_UNIX)?;
+    sink.drain()?;
+    sink.core
+        .execute_internal(|tx| open_service(tx, &service_cert_pem))?;
+    sink.drain()?;
     for i in 0..spec.transactions {
-        let now = SAMPLE_TIME_UNIX + i as i64 / 1000;
         let key = format!("key-{}", i % 997).into_bytes();
         let mut value = vec![0u8; spec.value_bytes];
         entropy.fill_bytes(&mut value);
         let canary_turn = i == spec.transactions / 2;
-        service_ledger.execute(now, |tx| {
+        sink.core.execute_internal(|tx| {
             match i % 4 {
                 0 => tx.put(PUBLIC_MAP, key, value),
                 1 => tx.put(PRIVATE_MAP, key, value),
@@ -147,11 +161,11 @@ pub fn write_sample_ledger(dir: &Path, spec: &SampleSpec) -> anyhow::Result<Samp
                 }
             }
         })?;
-        sink.drain(&mut service_ledger)?;
+        sink.drain()?;
     }
     // As CCF's signature timer would: sign whatever is left unsigned.
-    service_ledger.emit_signature(SAMPLE_TIME_UNIX + spec.transactions as i64 / 1000)?;
-    sink.drain(&mut service_ledger)?;
+    sink.core.sign_now()?;
+    sink.drain()?;
     sink.writer.flush()?;
     Ok(SampleLedger {
         entries: sink.kept,
@@ -163,32 +177,72 @@ pub fn write_sample_ledger(dir: &Path, spec: &SampleSpec) -> anyhow::Result<Samp
     })
 }
 
+/// What `transition_service_to_open` writes on a fresh service.
+fn open_service(tx: &mut cloister_kv::Tx, service_cert_pem: &str) {
+    let info: Value = json!({
+        "cert": service_cert_pem,
+        "current_service_create_txid": "2.1",
+        "recovery_count": 0,
+        "status": "Open",
+    });
+    tx.put(
+        SERVICE_INFO,
+        SINGLETON_KEY.to_vec(),
+        info.to_string().into_bytes(),
+    );
+}
+
+/// The host side of the sample: writes what the node asks, then reports it persisted.
 struct Sink {
+    core: NodeCore,
     writer: LedgerDirWriter,
     keep: bool,
-    kept: Vec<LedgerOutput>,
+    kept: Vec<SampleEntry>,
     signatures: u64,
     last_signature: TxId,
     last_seqno: u64,
 }
 
 impl Sink {
-    /// Writes what the service committed. One node: each signature commits everything before it.
-    fn drain(&mut self, service_ledger: &mut ServiceLedger) -> anyhow::Result<()> {
-        for output in service_ledger.take_outputs() {
-            self.writer
-                .append(&output.entry.bytes, output.flags, output.committable)?;
-            self.last_seqno = output.entry.seqno.0;
-            if output.committable {
-                self.signatures += 1;
-                self.last_signature = output.entry.tx_id();
-                self.writer.commit(output.entry.seqno.0)?;
+    fn drain(&mut self) -> anyhow::Result<()> {
+        loop {
+            let mut appended = None;
+            while let Some(output) = self.core.poll_output() {
+                match output {
+                    Output::AppendLedger {
+                        seqno,
+                        entry,
+                        flags,
+                        committable,
+                    } => {
+                        self.writer.append(&entry, flags, committable)?;
+                        self.last_seqno = seqno.0;
+                        appended = Some(seqno);
+                        let txid = TxId {
+                            view: cloister_node::core::STARTING_VIEW,
+                            seqno,
+                        };
+                        if committable {
+                            self.signatures += 1;
+                            self.last_signature = txid;
+                        }
+                        if self.keep {
+                            self.kept.push(SampleEntry {
+                                txid,
+                                bytes: entry,
+                                committable,
+                            });
+                        }
+                    }
+                    Output::CommitLedger { up_to } => self.writer.commit(up_to.0)?,
+                    Output::Respond { .. } => {}
+                }
             }
-            if self.keep {
-                self.kept.push(output);
-            }
+            let Some(up_to) = appended else { return Ok(()) };
+            self.core.handle(Input::Persisted {
+                up_to: SeqNo(up_to.0),
+            });
         }
-        Ok(())
     }
 }
 

@@ -68,7 +68,7 @@ fn sample_ledger_has_many_chunks_signatures_and_both_domains() {
     let private = ledger
         .entries
         .iter()
-        .filter(|o| o.entry.bytes.len() > 300)
+        .filter(|o| o.bytes.len() > 300)
         .count();
     assert!(private > 100);
 }
@@ -182,13 +182,13 @@ fn receipts_of_random_transactions_verify_in_rust_and_with_ccf_receipt() {
         let mut pick = [0u8; 8];
         entropy.fill_bytes(&mut pick);
         let index = candidates[(u64::from_le_bytes(pick) % candidates.len() as u64) as usize];
-        let target = &ledger.entries[index].entry;
+        let target = &ledger.entries[index];
         let signature_index = *signatures.iter().find(|&&s| s > index).unwrap();
-        let evidence = commit_evidence(&secret, target.tx_id());
+        let evidence = commit_evidence(&secret, target.txid);
         let receipt = build_receipt(
             &target.bytes,
             &evidence,
-            &ledger.entries[signature_index].entry.bytes,
+            &ledger.entries[signature_index].bytes,
         )
         .unwrap();
         receipt.verify(&service_cert).unwrap();

@@ -1,8 +1,7 @@
-//! `NodeCore`'s parts, sans-IO. So far: the Merkle history over committed transactions, CCF 6
-//! signature transactions, the genesis records of a new service, node and service identities,
-//! ledger chunking decisions and JSON receipts (spec/ccf-internals.md §3, §4, §7).
-//!
-//! The rest of the node (endpoints, governance, consensus) arrives with later issues.
+//! `NodeCore`, the whole node, sans-IO (ARCHITECTURE.md): frontends and endpoints, governance
+//! through cloister-gov, the Merkle history and CCF 6 signature transactions, genesis records,
+//! identities, commit, transaction statuses and receipts (spec/ccf-internals.md §3, §4, §7;
+//! spec/ccf-api.md). Consensus arrives with issue 4.
 #![forbid(unsafe_code)]
 
 pub mod apps;
@@ -17,7 +16,6 @@ mod identity;
 mod receipt_index;
 mod receipts;
 pub mod rpc;
-mod service_ledger;
 mod signature;
 pub mod tables;
 
@@ -27,5 +25,4 @@ pub use genesis::{GenesisConfig, GenesisMember, write_genesis};
 pub use history::MerkleHistory;
 pub use identity::{NodeIdentity, ServiceIdentity};
 pub use receipts::build_receipt;
-pub use service_ledger::{LedgerOutput, ServiceLedger, ServiceLedgerConfig};
 pub use signature::{CoseSignaturesConfig, PrimarySignature, write_signature};

@@ -28,7 +28,9 @@ use crate::history::MerkleHistory;
 use crate::identity::{NodeIdentity, ServiceIdentity};
 use crate::receipt_index::ReceiptIndex;
 use crate::rpc::{Request, Response};
-use crate::service_ledger::STARTING_VIEW;
+
+/// A fresh service starts in view 2 (CCF's `starting_view_change`, spec/ccf-internals.md §5.1).
+pub const STARTING_VIEW: View = View(2);
 
 /// A host-assigned id for one client session (TLS connection).
 pub type SessionId = u64;
@@ -223,5 +225,23 @@ impl NodeCore {
     /// The last committed transaction id.
     pub fn commit(&self) -> TxId {
         self.statuses.committed()
+    }
+
+    /// Runs a transaction the node itself writes (no request: tools, samples, internal upkeep),
+    /// commits it and signs when the cadence says so. `None` if it wrote nothing.
+    pub fn execute_internal(
+        &mut self,
+        write: impl FnOnce(&mut cloister_kv::Tx),
+    ) -> Result<Option<TxId>, NodeError> {
+        let mut tx = self.store.begin();
+        write(&mut tx);
+        let txid = self.commit_tx(tx, EntryFlags(0), false)?;
+        self.after_write()?;
+        Ok(txid)
+    }
+
+    /// Writes a signature transaction now (CCF's signature timer does this for unsigned writes).
+    pub fn sign_now(&mut self) -> Result<TxId, NodeError> {
+        self.emit_signature()
     }
 }

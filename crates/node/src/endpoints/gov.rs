@@ -18,7 +18,8 @@ use crate::tables::{
     NODES_ENDORSED_CERTIFICATES, NODES_INFO, SERVICE_CONFIG, SERVICE_INFO, SINGLETON_KEY,
 };
 
-const API_VERSIONS: &[&str] = &["2023-06-01-preview", "2024-07-01"];
+/// The api-versions of the new governance API, oldest first.
+pub(crate) const API_VERSIONS: &[&str] = &["2023-06-01-preview", "2024-07-01"];
 const USERS_CERTS: &str = "public:ccf.gov.users.certs";
 const USERS_INFO: &str = "public:ccf.gov.users.info";
 
@@ -153,26 +154,52 @@ type GovFn = fn(&mut EndpointContext<'_>) -> Result<Response, ApiError>;
 
 /// Every new-API endpoint requires a known `api-version` (spec §1.2 "API version handling").
 fn versioned(f: GovFn) -> Handler {
+    versioned_since(API_VERSIONS[0], f)
+}
+
+/// An endpoint that exists from api-version `min` on (`javascript-app` and `javascript-modules`
+/// need 2024-07-01, spec §1.2); older versions are refused as unsupported.
+fn versioned_since(min: &'static str, f: GovFn) -> Handler {
     handler(move |ctx| {
-        let supported = API_VERSIONS.join(", ");
-        match ctx.request.query_param("api-version") {
+        let version = ctx.request.query_param("api-version");
+        match version {
             None => Err(ApiError::new(
                 400,
                 "MissingApiVersionParameter",
                 format!(
-                    "The api-version query parameter (?api-version=) is required for all requests. The supported api-versions are: {supported}"
+                    "The api-version query parameter (?api-version=) is required for all requests. The supported api-versions are: {}",
+                    supported_api_versions(min)
                 ),
             )),
-            Some(version) if !API_VERSIONS.contains(&version.as_str()) => Err(ApiError::new(
-                400,
-                "UnsupportedApiVersionValue",
-                format!(
-                    "Unsupported api-version '{version}'. The supported api-versions are: {supported}"
-                ),
-            )),
-            Some(_) => f(ctx),
+            Some(version) => {
+                check_api_version(&version, min)?;
+                f(ctx)
+            }
         }
     })
+}
+
+/// `version` if it is `min` or later, else CCF's 400 `UnsupportedApiVersionValue`, which lists
+/// the versions that would do.
+pub(crate) fn check_api_version<'v>(version: &'v str, min: &str) -> Result<&'v str, ApiError> {
+    let position = |v: &str| API_VERSIONS.iter().position(|known| *known == v);
+    match (position(version), position(min)) {
+        (Some(given), Some(least)) if given >= least => Ok(version),
+        _ => Err(ApiError::new(
+            400,
+            "UnsupportedApiVersionValue",
+            format!(
+                "Unsupported api-version '{version}'. The supported api-versions are: {}",
+                supported_api_versions(min)
+            ),
+        )),
+    }
+}
+
+/// The api-versions from `min` on, as CCF lists them in its messages.
+fn supported_api_versions(min: &str) -> String {
+    let from = API_VERSIONS.iter().position(|v| *v == min).unwrap_or(0);
+    API_VERSIONS[from..].join(", ")
 }
 
 /// Authenticates a COSE request; a 401 carries CCF's `www-authenticate` header.
