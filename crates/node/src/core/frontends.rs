@@ -40,6 +40,10 @@ impl Frontends {
         for app in apps {
             app.install(&mut frontends.app);
         }
+        // Last: each `/api` document lists what its registry holds now.
+        endpoints::openapi::install(Frontend::Node, &mut frontends.node);
+        endpoints::openapi::install(Frontend::Gov, &mut frontends.gov);
+        endpoints::openapi::install(Frontend::App, &mut frontends.app);
         frontends
     }
 

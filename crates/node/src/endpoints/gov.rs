@@ -11,7 +11,7 @@ use cloister_types::{ApiError, TxStatus};
 use serde_json::{Map, Value, json};
 
 use crate::endpoints::common::{parse_txid, status_name, unreachable_template};
-use crate::endpoints::{EndpointContext, Handler, handler};
+use crate::endpoints::{EndpointContext, Handler, bad_query, handler};
 use crate::rpc::{Endpoint, EndpointRegistry, Forwarding, Mode, PathTemplate, Response};
 use crate::tables::{
     CONSTITUTION, MEMBERS_CERTS, MEMBERS_ENCRYPTION_PUBLIC_KEYS, MEMBERS_INFO,
@@ -19,9 +19,27 @@ use crate::tables::{
 };
 
 /// The api-versions of the new governance API, oldest first.
-pub(crate) const API_VERSIONS: &[&str] = &["2023-06-01-preview", "2024-07-01"];
+pub(crate) const API_VERSIONS: &[&str] = &["2023-06-01-preview", API_2024_07_01];
+const API_2024_07_01: &str = "2024-07-01";
 const USERS_CERTS: &str = "public:ccf.gov.users.certs";
 const USERS_INFO: &str = "public:ccf.gov.users.info";
+
+// The service's policies and JavaScript application (spec/ccf-api.md §1.2, §5). Table keys are
+// raw strings; values are JSON unless noted.
+const NODES_CODE_IDS: &str = "public:ccf.gov.nodes.code_ids";
+const NODES_VIRTUAL_MEASUREMENTS: &str = "public:ccf.gov.nodes.virtual.measurements";
+const NODES_VIRTUAL_HOST_DATA: &str = "public:ccf.gov.nodes.virtual.host_data";
+const NODES_SNP_MEASUREMENTS: &str = "public:ccf.gov.nodes.snp.measurements";
+const NODES_SNP_HOST_DATA: &str = "public:ccf.gov.nodes.snp.host_data";
+const NODES_SNP_UVM_ENDORSEMENTS: &str = "public:ccf.gov.nodes.snp.uvm_endorsements";
+const NODES_SNP_TCB_VERSIONS: &str = "public:ccf.gov.nodes.snp.tcb_versions";
+const JWT_ISSUERS: &str = "public:ccf.gov.jwt.issuers";
+const JWT_PUBLIC_SIGNING_KEYS_METADATA: &str = "public:ccf.gov.jwt.public_signing_keys_metadata_v2";
+const TLS_CA_CERT_BUNDLES: &str = "public:ccf.gov.tls.ca_cert_bundles";
+/// Key `"<VERB> <path>"`, value the endpoint's properties (`set_js_app`).
+const ENDPOINTS: &str = "public:ccf.gov.endpoints";
+/// Key the module's path, value its source: both raw.
+const MODULES: &str = "public:ccf.gov.modules";
 
 /// Installs the `/gov` endpoints.
 pub fn install(registry: &mut EndpointRegistry<Handler>) {
@@ -131,6 +149,31 @@ pub fn install(registry: &mut EndpointRegistry<Handler>) {
             "/service/nodes/{nodeId}",
             ReadOnly,
             versioned(service_node),
+        ),
+        (
+            "GET",
+            "/service/join-policy",
+            ReadOnly,
+            versioned(service_join_policy),
+        ),
+        ("GET", "/service/jwk", ReadOnly, versioned(service_jwk)),
+        (
+            "GET",
+            "/service/javascript-app",
+            ReadOnly,
+            versioned_since(API_2024_07_01, service_javascript_app),
+        ),
+        (
+            "GET",
+            "/service/javascript-modules",
+            ReadOnly,
+            versioned_since(API_2024_07_01, service_javascript_modules),
+        ),
+        (
+            "GET",
+            "/service/javascript-modules/{moduleName}",
+            ReadOnly,
+            versioned_since(API_2024_07_01, service_javascript_module),
         ),
         (
             "GET",
@@ -529,4 +572,168 @@ fn transaction_status(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiErro
     Ok(Response::json(
         &json!({ "transactionId": txid.to_string(), "status": status_name(status) }),
     ))
+}
+
+/// Who may join: only entries marked `AllowedToJoin` count, as in CCF's `get_join_policy`.
+fn service_join_policy(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+    let body = json!({
+        "sgx": { "measurements": allowed_to_join(ctx, NODES_CODE_IDS) },
+        "virtual": {
+            "measurements": allowed_to_join(ctx, NODES_VIRTUAL_MEASUREMENTS),
+            "hostData": table_keys(ctx, NODES_VIRTUAL_HOST_DATA),
+        },
+        "snp": {
+            "measurements": allowed_to_join(ctx, NODES_SNP_MEASUREMENTS),
+            "hostData": json_table(ctx, NODES_SNP_HOST_DATA),
+            "uvmEndorsements": json_table(ctx, NODES_SNP_UVM_ENDORSEMENTS),
+            "tcbVersions": json_table(ctx, NODES_SNP_TCB_VERSIONS),
+        },
+    });
+    Ok(Response::json(&body))
+}
+
+fn table_keys(ctx: &mut EndpointContext<'_>, table: &str) -> Vec<Value> {
+    ctx.tx
+        .iter(table)
+        .into_iter()
+        .map(|(key, _)| json!(String::from_utf8_lossy(&key)))
+        .collect()
+}
+
+fn allowed_to_join(ctx: &mut EndpointContext<'_>, table: &str) -> Vec<Value> {
+    ctx.tx
+        .iter(table)
+        .into_iter()
+        .filter(|(_, value)| {
+            serde_json::from_slice::<Value>(value).is_ok_and(|v| v == "AllowedToJoin")
+        })
+        .map(|(key, _)| json!(String::from_utf8_lossy(&key)))
+        .collect()
+}
+
+/// A map table as a JSON object: key string → JSON value (unparsable values are skipped).
+fn json_table(ctx: &mut EndpointContext<'_>, table: &str) -> Map<String, Value> {
+    ctx.tx
+        .iter(table)
+        .into_iter()
+        .filter_map(|(key, value)| {
+            let value = serde_json::from_slice::<Value>(&value).ok()?;
+            Some((String::from_utf8_lossy(&key).into_owned(), value))
+        })
+        .collect()
+}
+
+/// JWT issuers, their signing keys (as PEM public keys) and the CA bundles that auto-refresh uses.
+fn service_jwk(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+    let mut issuers = Map::new();
+    for (issuer, metadata) in json_table(ctx, JWT_ISSUERS) {
+        let mut out = json!({
+            "autoRefresh": metadata.get("auto_refresh").cloned().unwrap_or(json!(false)),
+        });
+        if let Some(bundle) = metadata.get("ca_cert_bundle_name") {
+            out["caCertBundleName"] = bundle.clone();
+        }
+        issuers.insert(issuer, out);
+    }
+    let mut keys = Map::new();
+    for (kid, entries) in json_table(ctx, JWT_PUBLIC_SIGNING_KEYS_METADATA) {
+        let entries = entries.as_array().cloned().unwrap_or_default();
+        let described: Result<Vec<Value>, ApiError> = entries.iter().map(jwk_key).collect();
+        keys.insert(kid, Value::Array(described?));
+    }
+    let bundles = json_table(ctx, TLS_CA_CERT_BUNDLES);
+    Ok(Response::json(&json!({
+        "issuers": issuers,
+        "keys": keys,
+        "caCertBundles": bundles,
+    })))
+}
+
+/// One stored key (`public_key` is base64 DER SubjectPublicKeyInfo) as CCF describes it; CCF
+/// always sets `constraint`, null when the key has none.
+fn jwk_key(metadata: &Value) -> Result<Value, ApiError> {
+    use base64::Engine as _;
+    let der = metadata["public_key"]
+        .as_str()
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                500,
+                "InternalError",
+                "A stored JWT signing key is not base64 DER.",
+            )
+        })?;
+    Ok(json!({
+        "publicKey": cloister_crypto::encode_pem("PUBLIC KEY", &der),
+        "issuer": metadata["issuer"],
+        "constraint": metadata.get("constraint").cloned().unwrap_or(Value::Null),
+    }))
+}
+
+/// The JS application's endpoints by path and verb. `case=original` gives each operation as
+/// stored (snake_case); otherwise CCF's camelCase view, with the defaults of CCF's
+/// `EndpointProperties` for what the stored JSON leaves out.
+fn service_javascript_app(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+    let original = match ctx.request.query_param("case").as_deref() {
+        None => false,
+        Some("original") => true,
+        Some(_) => {
+            return Err(bad_query(
+                "Accepted values for the 'case' query parameter are: original",
+            ));
+        }
+    };
+    let mut endpoints = Map::new();
+    for (key, raw) in ctx.tx.iter(ENDPOINTS) {
+        let key = String::from_utf8_lossy(&key);
+        let (Some((verb, path)), Ok(stored)) =
+            (key.split_once(' '), serde_json::from_slice::<Value>(&raw))
+        else {
+            continue;
+        };
+        let operation = if original {
+            stored
+        } else {
+            js_operation(&stored)
+        };
+        let operations = endpoints
+            .entry(path.to_owned())
+            .or_insert_with(|| json!({}));
+        operations[verb] = operation;
+    }
+    Ok(Response::json(&json!({ "endpoints": endpoints })))
+}
+
+fn js_operation(stored: &Value) -> Value {
+    let field = |name: &str, default: Value| stored.get(name).cloned().unwrap_or(default);
+    json!({
+        "jsModule": field("js_module", json!("")),
+        "jsFunction": field("js_function", json!("")),
+        "forwardingRequired": field("forwarding_required", json!("always")),
+        "redirectionStrategy": field("redirection_strategy", json!("none")),
+        "authnPolicies": field("authn_policies", json!([])),
+        "mode": field("mode", json!("readwrite")),
+        "openApi": field("openapi", Value::Null),
+    })
+}
+
+fn service_javascript_modules(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+    let modules: Vec<Value> = table_keys(ctx, MODULES)
+        .into_iter()
+        .map(|name| json!({ "moduleName": name }))
+        .collect();
+    Ok(Response::json(&json!({ "value": modules })))
+}
+
+/// One module's source; the name arrives URL-encoded (`%2Fapp%2Fm.js`) and is decoded once.
+fn service_javascript_module(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+    let name = param(ctx, "moduleName");
+    let source = ctx.tx.get(MODULES, name.as_bytes()).ok_or_else(|| {
+        ApiError::new(
+            404,
+            "ResourceNotFound",
+            format!("Module {name} does not exist."),
+        )
+    })?;
+    Ok(Response::with_body(200, "text/javascript", source))
 }

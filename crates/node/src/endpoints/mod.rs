@@ -3,6 +3,7 @@
 pub mod common;
 pub mod gov;
 pub mod node;
+pub mod openapi;
 
 use std::sync::Arc;
 

@@ -2,9 +2,9 @@
 //! All unauthenticated.
 
 use cloister_types::ApiError;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use crate::endpoints::common::unreachable_template;
+use crate::endpoints::common::{parse_txid, unreachable_template};
 use crate::endpoints::{EndpointContext, Handler, handler};
 use crate::rpc::{Endpoint, EndpointRegistry, Forwarding, Mode, PathTemplate, Response};
 use crate::tables::{
@@ -13,6 +13,21 @@ use crate::tables::{
 
 /// The version Cloister reports as `ccf_version` (the CCF release it is compatible with).
 pub const CCF_VERSION: &str = "ccf-6.0.17";
+
+const SERVICE_PREVIOUS_IDENTITY: &str = "public:ccf.gov.service.previous_service_identity";
+const JS_RUNTIME_OPTIONS: &str = "public:ccf.gov.js_runtime_options";
+const MODULES_QUICKJS_BYTECODE: &str = "public:ccf.gov.modules_quickjs_bytecode";
+const MODULES_QUICKJS_VERSION: &str = "public:ccf.gov.modules_quickjs_version";
+
+/// CCF's session caps when an interface sets none (spec/ccf-api.md §0, `SessionCapExhausted`).
+const MAX_OPEN_SESSIONS_SOFT: u64 = 1000;
+const MAX_OPEN_SESSIONS_HARD: u64 = 1010;
+
+/// CCF's `JSRuntimeOptions` defaults, reported when governance has set none (spec §5).
+const JS_MAX_HEAP_BYTES: u64 = 100 * 1024 * 1024;
+const JS_MAX_STACK_BYTES: u64 = 1024 * 1024;
+const JS_MAX_EXECUTION_TIME_MS: u64 = 5000;
+const JS_MAX_CACHED_INTERPRETERS: u64 = 10;
 
 /// Installs the `/node` endpoints.
 pub fn install(registry: &mut EndpointRegistry<Handler>) {
@@ -25,7 +40,7 @@ pub fn install(registry: &mut EndpointRegistry<Handler>) {
         handler,
     };
     use Forwarding::{Never, Sometimes};
-    let endpoints: [(&str, &str, Forwarding, Handler); 16] = [
+    let endpoints: [(&str, &str, Forwarding, Handler); 25] = [
         ("GET", "/state", Never, handler(state)),
         ("GET", "/version", Never, handler(version)),
         ("GET", "/network", Sometimes, handler(network)),
@@ -67,6 +82,25 @@ pub fn install(registry: &mut EndpointRegistry<Handler>) {
         ("GET", "/ready/gov", Never, handler(ready_gov)),
         ("GET", "/quotes/self", Never, handler(quote_self)),
         ("GET", "/attestations/self", Never, handler(quote_self)),
+        (
+            "GET",
+            "/network/removable_nodes",
+            Sometimes,
+            handler(removable_nodes),
+        ),
+        ("GET", "/consensus", Never, handler(consensus)),
+        ("GET", "/config", Never, handler(config)),
+        ("GET", "/metrics", Never, handler(metrics)),
+        ("GET", "/js_metrics", Sometimes, handler(js_metrics)),
+        (
+            "GET",
+            "/service/previous_identity",
+            Sometimes,
+            handler(previous_identity),
+        ),
+        ("GET", "/quotes", Sometimes, handler(quotes)),
+        ("GET", "/attestations", Sometimes, handler(attestations)),
+        ("GET", "/index/strategies", Never, handler(index_strategies)),
     ];
     for (method, path, forwarding, handler) in endpoints {
         registry.install(endpoint(method, path, forwarding, handler));
@@ -265,4 +299,183 @@ fn quote_self(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
         "endorsements": "",
         "format": "Insecure_Virtual",
     })))
+}
+
+/// Nodes an operator may stop: Retired with `retired_committed` set (spec §1.1). CCF reads them
+/// at the committed level; a single node reads its current state, which a signature commits.
+fn removable_nodes(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+    let mut nodes = Vec::new();
+    for (key, raw) in ctx.tx.iter(NODES_INFO) {
+        let Ok(info) = serde_json::from_slice::<Value>(&raw) else {
+            continue;
+        };
+        if info["status"] == "Retired" && info["retired_committed"] == true {
+            let id = String::from_utf8_lossy(&key).into_owned();
+            let mut node = node_info_out(ctx, &id, &info);
+            node["primary"] = json!(false); // CCF reports removable nodes as never primary
+            nodes.push(node);
+        }
+    }
+    Ok(Response::json(&json!({ "nodes": nodes })))
+}
+
+/// The Raft configuration of a service that has not reconfigured since it was created: its
+/// Trusted nodes by node-to-node address, created by the service's first transaction (CCF's
+/// configuration hook on `nodes.info`; `rid` equals `idx`). Issue 4 (Raft) replaces this with
+/// the consensus module's own configurations.
+fn configuration(ctx: &mut EndpointContext<'_>) -> (u64, Map<String, Value>) {
+    let created = read_json(ctx, SERVICE_INFO, &SINGLETON_KEY)
+        .and_then(|info| {
+            info["current_service_create_txid"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .and_then(|txid| parse_txid(&txid, "current_service_create_txid").ok())
+        .map_or(1, |txid| txid.seqno.0);
+    let mut nodes = Map::new();
+    for (key, raw) in ctx.tx.iter(NODES_INFO) {
+        let Ok(info) = serde_json::from_slice::<Value>(&raw) else {
+            continue;
+        };
+        if info["status"] == "Trusted" {
+            let address = info["node_to_node_interface"]["published_address"].clone();
+            nodes.insert(
+                String::from_utf8_lossy(&key).into_owned(),
+                json!({ "address": address }),
+            );
+        }
+    }
+    (created, nodes)
+}
+
+/// One node, so it leads: one configuration, no acks from followers.
+fn consensus(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+    let (idx, nodes) = configuration(ctx);
+    Ok(Response::json(&json!({
+        "details": {
+            "configs": [{ "idx": idx, "rid": idx, "nodes": nodes }],
+            "acks": {},
+            "membership_state": "Active",
+            "leadership_state": "Leader",
+            "primary_id": ctx.node.node_id.to_string(),
+            "current_view": ctx.node.view.0,
+            "ticking": true,
+        }
+    })))
+}
+
+/// The latest configuration as `{node_id: {address}}`.
+fn config(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+    let (_, nodes) = configuration(ctx);
+    if nodes.is_empty() {
+        return Err(ApiError::new(
+            404,
+            "ResourceNotFound",
+            "No configured consensus",
+        ));
+    }
+    Ok(Response::json(&Value::Object(nodes)))
+}
+
+/// Session counts live in the host, which does not report them to the node yet: they read 0.
+fn metrics(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+    let mut interfaces = Map::new();
+    for (name, _, _) in &ctx.node.settings.rpc_interfaces {
+        interfaces.insert(
+            name.clone(),
+            json!({
+                "active": 0,
+                "peak": 0,
+                "soft_cap": MAX_OPEN_SESSIONS_SOFT,
+                "hard_cap": MAX_OPEN_SESSIONS_HARD,
+                "errors": { "parsing": 0, "request_payload_too_large": 0, "request_header_too_large": 0 },
+            }),
+        );
+    }
+    Ok(Response::json(&json!({
+        "sessions": { "active": 0, "peak": 0, "interfaces": interfaces }
+    })))
+}
+
+/// The JavaScript limits governance set (`js_runtime_options`, as stored) and the size of the
+/// module bytecode cache. CCF says the cache is used when it was built by this node's QuickJS;
+/// the node cannot see the engine version, so a cache with a recorded version counts as used.
+fn js_metrics(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+    let options = read_json(ctx, JS_RUNTIME_OPTIONS, &SINGLETON_KEY).unwrap_or(Value::Null);
+    let option = |name: &str, default: u64| options[name].as_u64().unwrap_or(default);
+    let bytecode_size: u64 = ctx
+        .tx
+        .iter(MODULES_QUICKJS_BYTECODE)
+        .iter()
+        .map(|(_, bytecode)| bytecode.len() as u64)
+        .sum();
+    let versioned = ctx
+        .tx
+        .get(MODULES_QUICKJS_VERSION, &SINGLETON_KEY)
+        .is_some_and(|version| !version.is_empty());
+    Ok(Response::json(&json!({
+        "bytecode_size": bytecode_size,
+        "bytecode_used": bytecode_size > 0 && versioned,
+        "max_heap_size": option("max_heap_bytes", JS_MAX_HEAP_BYTES),
+        "max_stack_size": option("max_stack_bytes", JS_MAX_STACK_BYTES),
+        "max_execution_time": option("max_execution_time_ms", JS_MAX_EXECUTION_TIME_MS),
+        "max_cached_interpreters": option("max_cached_interpreters", JS_MAX_CACHED_INTERPRETERS),
+    })))
+}
+
+/// The identity of the service this one recovered (a JSON string PEM); 404 for a new service.
+fn previous_identity(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+    let pem = read_json(ctx, SERVICE_PREVIOUS_IDENTITY, &SINGLETON_KEY)
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .ok_or_else(|| {
+            ApiError::new(
+                404,
+                "ResourceNotFound",
+                "This service is not a recovery of a previous service.",
+            )
+        })?;
+    Ok(Response::json(&json!({ "previous_service_identity": pem })))
+}
+
+/// The stored attestations of Trusted nodes (CCF's `Quote`: the quote and endorsements stay
+/// base64, as `nodes.info` holds them).
+fn trusted_quotes(ctx: &mut EndpointContext<'_>) -> Vec<Value> {
+    let mut quotes = Vec::new();
+    for (key, raw) in ctx.tx.iter(NODES_INFO) {
+        let Ok(info) = serde_json::from_slice::<Value>(&raw) else {
+            continue;
+        };
+        if info["status"] != "Trusted" {
+            continue;
+        }
+        let quote_info = &info["quote_info"];
+        let text = |name: &str| quote_info[name].as_str().unwrap_or_default().to_owned();
+        let mut quote = json!({
+            "node_id": String::from_utf8_lossy(&key),
+            "raw": text("quote"),
+            "endorsements": text("endorsements"),
+            "format": quote_info["format"].as_str().unwrap_or("Insecure_Virtual"),
+        });
+        if let Some(uvm) = quote_info.get("uvm_endorsements").filter(|v| !v.is_null()) {
+            quote["uvm_endorsements"] = uvm.clone();
+        }
+        quotes.push(quote);
+    }
+    quotes
+}
+
+fn quotes(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+    let quotes = trusted_quotes(ctx);
+    Ok(Response::json(&json!({ "quotes": quotes })))
+}
+
+/// CCF 6's new name for `/quotes`, with the same entries.
+fn attestations(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+    let attestations = trusted_quotes(ctx);
+    Ok(Response::json(&json!({ "attestations": attestations })))
+}
+
+/// Cloister installs no indexing strategies (CCF: one description per installed strategy).
+fn index_strategies(_: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+    Ok(Response::json(&json!([])))
 }
