@@ -440,12 +440,10 @@ fn a_10_mib_body_gets_413_and_the_node_keeps_serving() {
 }
 
 /// A client that sends the whole body at once (no `Expect`) must also read the 413. The node
-/// answers from the declared length and closes at once, without draining what the client is
-/// still sending, so on a loaded machine the client often sees its connection reset first
-/// (curl: "Send failure: Broken pipe"; `cloister_client`: `BodyWrite`). Ignored until the host
-/// drains ("lingering close") after answering and closing.
+/// answers from the declared length and closes; the host then drains what the client is still
+/// sending ("lingering close", crates/host/src/linger.rs) — without that, on a loaded machine the
+/// client saw its connection reset first (curl: "Send failure: Broken pipe").
 #[test]
-#[ignore = "host: no lingering close after a 413, so a streaming client may see a reset"]
 fn a_10_mib_body_sent_without_expect_gets_413_not_a_reset() {
     run(async {
         let network = TestNetwork::start_open("5MB").await;

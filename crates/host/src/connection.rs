@@ -4,6 +4,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use hyper::service::service_fn;
@@ -15,6 +16,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::config::AppProtocol;
 use crate::dispatch::{Interface, Session};
+use crate::linger::Lingering;
 
 /// A client that has not finished the TLS handshake by then is dropped, so half-open
 /// connections cannot hold session slots for ever.
@@ -64,7 +66,9 @@ impl Connection {
             .and_then(|chain| chain.first())
             .map(|leaf| leaf.as_ref().to_vec());
         let close = Arc::new(Notify::new());
+        let linger = Arc::new(AtomicBool::new(false));
         let session = Arc::new(Session {
+            linger: Arc::clone(&linger),
             interface: Arc::clone(&self.interface),
             id: self.session_id,
             capped: self.capped,
@@ -76,7 +80,8 @@ impl Connection {
             async move { Ok::<_, Infallible>(session.respond(request).await) }
         });
         let builder = self.http_builder();
-        let connection = builder.serve_connection(TokioIo::new(tls), service);
+        let stream = Lingering::new(tls, linger);
+        let connection = builder.serve_connection(TokioIo::new(stream), service);
         tokio::pin!(connection);
         let mut closing = false;
         loop {
@@ -92,6 +97,7 @@ impl Connection {
                     connection.as_mut().graceful_shutdown();
                 }
                 () = close.notified(), if !closing => {
+                    // An error answer ends the session (the stream lingers: see `linger`).
                     closing = true;
                     connection.as_mut().graceful_shutdown();
                 }

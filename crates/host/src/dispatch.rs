@@ -30,6 +30,8 @@ pub(crate) struct Session {
     /// Signalled when the session must close after the current answer (CCF closes the
     /// session after a 413, a 431 and the soft-cap 503).
     pub(crate) close: Arc<Notify>,
+    /// Set with `close`: the stream lingers when dropped (see `linger`).
+    pub(crate) linger: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Session {
@@ -72,6 +74,8 @@ impl Session {
 
     fn answer_and_close(&self, error: &ApiError) -> Response<ResponseBody> {
         tracing::debug!(session = self.id, %error, "closing session after error");
+        self.linger
+            .store(true, std::sync::atomic::Ordering::Release);
         self.close.notify_one();
         let mut response = response::from_error(error);
         // HTTP/2 forbids connection-specific headers; there the GOAWAY sent on close says it.

@@ -13,6 +13,7 @@ mod error;
 mod handler;
 mod ledger_writer;
 mod limits;
+mod linger;
 mod node_driver;
 mod response;
 mod server;
