@@ -49,16 +49,9 @@ impl NodeCore {
                     body: Vec::new(),
                 };
             }
-            Err(error) => {
-                let mut response = Response::error(&error);
-                if error.status == 405 {
-                    let allow = error
-                        .message
-                        .split("are: ")
-                        .nth(1)
-                        .unwrap_or("")
-                        .trim_end_matches('.')
-                        .to_owned();
+            Err(not_found) => {
+                let mut response = Response::error(&not_found.error);
+                if let Some(allow) = not_found.allow {
                     response.headers.push(("allow".to_owned(), allow));
                 }
                 return response;

@@ -122,6 +122,8 @@ pub struct NodeCore {
     now_unix: i64,
     /// `public:ccf.gov.service.info` says Open at the committed level: the app frontend is open.
     service_open: bool,
+    /// Signatures that could not be written (reported by `signing_failures`).
+    signing_failures: u64,
 }
 
 impl std::fmt::Debug for NodeCore {
@@ -170,6 +172,7 @@ impl NodeCore {
             now_ms,
             now_unix,
             service_open: false,
+            signing_failures: 0,
             settings,
         };
         let genesis = TxId {
@@ -195,9 +198,9 @@ impl NodeCore {
             Input::Tick { now_ms, now_unix } => {
                 self.now_ms = now_ms.max(self.now_ms);
                 self.now_unix = now_unix;
-                if let Err(error) = self.on_tick() {
-                    // Signing failures are internal faults; the next tick retries.
-                    let _ = error;
+                // A signature that fails to be written (a crypto fault) is retried next tick.
+                if self.on_tick().is_err() {
+                    self.signing_failures += 1;
                 }
             }
             Input::Request { session, request } => {
@@ -220,6 +223,11 @@ impl NodeCore {
 
     pub fn pems(&self) -> &NodePems {
         &self.pems
+    }
+
+    /// Signature transactions that failed to be written (a crypto fault; retried on the next tick).
+    pub fn signing_failures(&self) -> u64 {
+        self.signing_failures
     }
 
     /// The last committed transaction id.

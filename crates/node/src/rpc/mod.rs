@@ -9,5 +9,5 @@ mod request;
 
 pub use auth::{AuthPolicy, Caller, authenticate};
 pub use path_template::{PathParams, PathTemplate};
-pub use registry::{Endpoint, EndpointRegistry, Forwarding, Found, Mode};
+pub use registry::{Endpoint, EndpointRegistry, Forwarding, Found, Mode, NotFound};
 pub use request::{Request, Response};

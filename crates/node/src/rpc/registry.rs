@@ -82,18 +82,15 @@ impl<H> EndpointRegistry<H> {
     }
 
     /// The endpoint for `method` and `path`, or CCF's answer when there is none.
-    pub fn find(&self, method: &str, path: &str) -> Result<Found<'_, H>, ApiError> {
+    pub fn find(&self, method: &str, path: &str) -> Result<Found<'_, H>, NotFound> {
         let mut matching: Vec<(&Endpoint<H>, PathParams)> = self
             .endpoints
             .iter()
             .filter_map(|e| e.template.matches(path).map(|params| (e, params)))
             .collect();
         if matching.is_empty() {
-            return Err(ApiError::new(
-                404,
-                "ResourceNotFound",
-                format!("Unknown path: {path}."),
-            ));
+            let error = ApiError::new(404, "ResourceNotFound", format!("Unknown path: {path}."));
+            return Err(NotFound { error, allow: None });
         }
         // Exact paths win over templates (CCF tries fully-qualified endpoints first).
         if matching.iter().any(|(e, _)| e.template.is_literal()) {
@@ -107,13 +104,20 @@ impl<H> EndpointRegistry<H> {
         if method == "OPTIONS" {
             return Ok(Found::Options { allow });
         }
-        let error = ApiError::new(
-            405,
-            "UnsupportedHttpVerb",
-            format!("Allowed methods for '{path}' are: {allow}."),
-        );
-        Err(error)
+        let message = format!("Allowed methods for '{path}' are: {allow}.");
+        let error = ApiError::new(405, "UnsupportedHttpVerb", message);
+        Err(NotFound {
+            error,
+            allow: Some(allow),
+        })
     }
+}
+
+/// No endpoint for a request: CCF's error, and for a 405 the `allow` header's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotFound {
+    pub error: ApiError,
+    pub allow: Option<String>,
 }
 
 /// `OPTIONS, <verbs>` in CCF's order.
@@ -157,7 +161,7 @@ mod tests {
 
     #[test]
     fn unknown_paths_are_404_resource_not_found() {
-        let error = registry().find("GET", "/nope").unwrap_err();
+        let error = registry().find("GET", "/nope").unwrap_err().error;
         assert_eq!(
             (error.status, error.code.as_str(), error.message.as_str()),
             (404, "ResourceNotFound", "Unknown path: /nope.")
@@ -166,7 +170,12 @@ mod tests {
 
     #[test]
     fn wrong_verbs_are_405_with_the_allowed_list_in_ccf_order() {
-        let error = registry().find("PUT", "/log/private").unwrap_err();
+        let not_found = registry().find("PUT", "/log/private").unwrap_err();
+        assert_eq!(
+            not_found.allow.as_deref(),
+            Some("OPTIONS, DELETE, GET, POST")
+        );
+        let error = not_found.error;
         assert_eq!(error.status, 405);
         assert_eq!(error.code, "UnsupportedHttpVerb");
         assert_eq!(
