@@ -274,10 +274,20 @@ impl ReportState {
         };
         on_event(LedgerEvent::Chunk(file));
         let parse = parse_chunk(bytes).map_err(|e| {
-            let seqno = e
-                .offset()
-                .map(|offset| seqno_at_offset(bytes, file.name.start, offset));
-            located(&e, seqno)
+            match diagnose_position_table(bytes, file.name.start) {
+                Some(damage) => LocatedError {
+                    file: file.path.display().to_string(),
+                    offset: Some(damage.offset),
+                    seqno: Some(damage.seqno),
+                    message: format!("{e}: {}", damage.message),
+                },
+                None => {
+                    let seqno = e
+                        .offset()
+                        .map(|offset| seqno_at_offset(bytes, file.name.start, offset));
+                    located(&e, seqno)
+                }
+            }
         })?;
         if file.name.committed && !parse.complete {
             return Err(LocatedError::message(
@@ -381,6 +391,70 @@ fn first_failure(checks: &[SignatureCheck]) -> Option<(TxId, VerifyFailure)> {
     });
     // The left half precedes the right half in ledger order.
     from_left.or(from_right)
+}
+
+/// Where a complete chunk whose entries and position table disagree is damaged.
+struct Damage {
+    offset: u64,
+    seqno: u64,
+    message: String,
+}
+
+/// Tells a damaged position table from a damaged entry size: if walking the entries by their
+/// sizes lands exactly on the table with one entry per slot, the sizes are right and the first
+/// slot that disagrees is damaged; otherwise the first entry whose size disagrees with the table
+/// is. `None` when the header or table is not even shaped like one.
+fn diagnose_position_table(bytes: &[u8], start: u64) -> Option<Damage> {
+    let u64_at = |at: u64, len: usize| -> Option<u64> {
+        let at = usize::try_from(at).ok()?;
+        let field = bytes.get(at..at.checked_add(len)?)?;
+        Some(
+            field
+                .iter()
+                .rev()
+                .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)),
+        )
+    };
+    let table = u64_at(0, CHUNK_HEADER_BYTES)?;
+    let len = bytes.len() as u64;
+    if table < CHUNK_HEADER_BYTES as u64 || table > len || (len - table) % 4 != 0 {
+        return None;
+    }
+    let slots: Vec<u64> = (0..(len - table) / 4)
+        .filter_map(|i| u64_at(table + 4 * i, 4))
+        .collect();
+    let mut walked = Vec::with_capacity(slots.len());
+    let mut cursor = CHUNK_HEADER_BYTES as u64;
+    while cursor < table && walked.len() <= slots.len() {
+        walked.push(cursor);
+        let size = u64_at(cursor + 2, 6)?;
+        cursor = cursor.checked_add(8)?.checked_add(size)?;
+    }
+    if cursor == table && walked.len() == slots.len() {
+        let slot = walked.iter().zip(&slots).position(|(w, s)| w != s)?;
+        return Some(Damage {
+            offset: table + 4 * slot as u64,
+            seqno: start + slot as u64,
+            message: format!(
+                "the entries are intact and position-table slot {slot} is damaged (it says byte {}, the entry is at byte {})",
+                slots[slot], walked[slot]
+            ),
+        });
+    }
+    for (index, position) in slots.iter().enumerate() {
+        let next = slots.get(index + 1).copied().unwrap_or(table);
+        let size = u64_at(position + 2, 6)?;
+        if position.checked_add(8)?.checked_add(size)? != next {
+            return Some(Damage {
+                offset: *position,
+                seqno: start + index as u64,
+                message: format!(
+                    "the entry at byte {position} declares a {size}-byte body, but the position table puts the next entry at byte {next}"
+                ),
+            });
+        }
+    }
+    None
 }
 
 /// The seqno of the entry holding byte `offset` of a chunk whose table or header is damaged.

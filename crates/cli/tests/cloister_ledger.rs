@@ -352,8 +352,10 @@ fn every_flipped_byte_in_a_committed_chunk_is_detected_and_located() {
         }
         // Otherwise the flip changed a leaf, found at the next signature: the error must name
         // that signature's place and a seqno range holding the flipped transaction.
-        let (from, to) = altered_range(&error.message)
-            .unwrap_or_else(|| panic!("flip {flip_number} of seqno {flipped}: {error}"));
+        let (from, to) = altered_range(&error.message).unwrap_or_else(|| {
+            let header = u64::from_le_bytes(original[..8].try_into().unwrap());
+            panic!("flip {flip_number} of seqno {flipped} at byte {position} (table at {header}, file {} bytes): {error}", original.len())
+        });
         assert!(
             from <= flipped && flipped <= to,
             "flip {flip_number} of seqno {flipped}: {error}"

@@ -31,6 +31,11 @@ const TABLES = Object.freeze({
   serviceInfo: "public:ccf.gov.service.info",
   serviceConfig: "public:ccf.gov.service.config",
   jsRuntimeOptions: "public:ccf.gov.js_runtime_options",
+  modules: "public:ccf.gov.modules",
+  modulesBytecode: "public:ccf.gov.modules_quickjs_bytecode",
+  modulesQuickjsVersion: "public:ccf.gov.modules_quickjs_version",
+  interpreterFlush: "public:ccf.gov.interpreter.flush",
+  endpoints: "public:ccf.gov.endpoints",
   caCertBundles: "public:ccf.gov.tls.ca_cert_bundles",
   proposalsInfo: "public:ccf.gov.proposals_info",
   signatures: "public:ccf.internal.signatures",
@@ -552,6 +557,123 @@ action(
   },
   (args) => writeJson(TABLES.jsRuntimeOptions, singletonKey(), args),
 );
+
+// -- JavaScript application (spec/ccf-js.md §1.3) ---------------------------------------------
+
+const ENDPOINT_MODES = ["readwrite", "readonly", "historical"];
+const FORWARDING = ["always", "sometimes", "never"];
+const REDIRECTION = ["none", "to_primary", "to_backup"];
+
+function expectObject(value, field) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Error(`${field} must be an object`);
+  }
+}
+
+// A list of policy names, each a string or {all_of: [names]}; checked against the known
+// policies per request, not here (spec/ccf-js.md §1.2).
+function expectAuthnPolicies(value, field) {
+  expectType(value, "array", field);
+  value.forEach((policy, i) => {
+    if (typeof policy === "string") {
+      return;
+    }
+    const names = policy?.all_of;
+    if (!Array.isArray(names) || names.some((name) => typeof name !== "string")) {
+      throw new Error(
+        `${field}[${i}] must be a policy name or {"all_of": [policy names]}`,
+      );
+    }
+  });
+}
+
+function checkEndpoint(info, where, moduleNames) {
+  expectObject(info, where);
+  expectType(info.js_module, "string", `${where}.js_module`);
+  expectType(info.js_function, "string", `${where}.js_function`);
+  expectOneOf(info.mode, ENDPOINT_MODES, `${where}.mode`);
+  expectOneOf(info.forwarding_required, FORWARDING, `${where}.forwarding_required`);
+  if (info.redirection_strategy !== undefined) {
+    expectOneOf(info.redirection_strategy, REDIRECTION, `${where}.redirection_strategy`);
+  }
+  if (info.openapi !== undefined) {
+    expectObject(info.openapi, `${where}.openapi`);
+  }
+  expectType(info.openapi_hidden, "boolean?", `${where}.openapi_hidden`);
+  expectAuthnPolicies(info.authn_policies, `${where}.authn_policies`);
+  if (!moduleNames.has(info.js_module)) {
+    throw new Error(
+      `${where}.js_module names module '${info.js_module}', which is not in the bundle`,
+    );
+  }
+}
+
+function checkBundle(bundle) {
+  expectObject(bundle, "bundle");
+  expectType(bundle.modules, "array", "bundle.modules");
+  const moduleNames = new Set();
+  bundle.modules.forEach((module, i) => {
+    expectObject(module, `bundle.modules[${i}]`);
+    expectType(module.name, "string", `bundle.modules[${i}].name`);
+    expectType(module.module, "string", `bundle.modules[${i}].module`);
+    moduleNames.add(module.name);
+  });
+  expectObject(bundle.metadata, "bundle.metadata");
+  expectObject(bundle.metadata.endpoints, "bundle.metadata.endpoints");
+  for (const [url, methods] of Object.entries(bundle.metadata.endpoints)) {
+    expectObject(methods, `endpoint ${url}`);
+    for (const [method, info] of Object.entries(methods)) {
+      checkEndpoint(info, `endpoint ${method.toUpperCase()} ${url}`, moduleNames);
+    }
+  }
+}
+
+// Everything an application deployment wrote, except the flush marker.
+function clearJsApp() {
+  for (const table of [
+    TABLES.modules,
+    TABLES.modulesBytecode,
+    TABLES.modulesQuickjsVersion,
+    TABLES.endpoints,
+  ]) {
+    ccf.kv[table].clear();
+  }
+}
+
+action(
+  "set_js_app",
+  (args) => {
+    checkBundle(args.bundle);
+    expectType(args.disable_bytecode_cache, "boolean?", "disable_bytecode_cache");
+  },
+  (args) => {
+    clearJsApp();
+    const modules = ccf.kv[TABLES.modules];
+    for (const module of args.bundle.modules) {
+      modules.set(keyOf(`/${module.name}`), keyOf(module.module));
+    }
+    for (const [url, methods] of Object.entries(args.bundle.metadata.endpoints)) {
+      for (const [method, info] of Object.entries(methods)) {
+        const stored = { ...info, js_module: `/${info.js_module}` };
+        writeJson(TABLES.endpoints, keyOf(`${method.toUpperCase()} ${url}`), stored);
+      }
+    }
+    // Cloister compiles modules from source (QuickJS bytecode is not portable across engine
+    // builds); the node treats the refresh as a no-op, as CCF's would be with nothing cached.
+    if (args.disable_bytecode_cache !== true) {
+      ccf.refreshAppBytecodeCache();
+    }
+    // Interpreters cached for the previous app must not run again: the write's version is the
+    // flush marker (spec/ccf-js.md §4.7).
+    writeJson(TABLES.interpreterFlush, singletonKey(), true);
+  },
+);
+
+// Arguments are ignored, as for the other argument-less app actions.
+action("remove_js_app", () => {}, () => {
+  clearJsApp();
+  ccf.kv[TABLES.interpreterFlush].clear();
+});
 
 action(
   "set_ca_cert_bundle",

@@ -78,7 +78,7 @@ impl QuickJsConstitution {
         let mut state = CallState::new(context, tx, seed(seed_parts));
         state.host = host;
         let shared = Rc::new(RefCell::new(state));
-        let result = run_call(&limits, &shared, body);
+        let result = run_call(&limits, &shared, |_| {}, |ctx, _| body(ctx));
         let mut state = shared.borrow_mut();
         let host_pending = !state.host.unanswered.is_empty();
         state.finish(tx, result.is_ok() && !host_pending);

@@ -1,7 +1,8 @@
 //! The one error type of cloister-js.
 
 /// Why a JavaScript call did not produce a value. The constitution engine reports each of these
-/// to governance as a `JsFailure { reason, trace }` (spec/ccf-api.md §3 "Lifecycle").
+/// to governance as a `JsFailure { reason, trace }` (spec/ccf-api.md §3 "Lifecycle"); an
+/// application call as a 500 (spec/ccf-js.md §2.5, see `AppFailure`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum JsError {
@@ -20,6 +21,20 @@ pub enum JsError {
     /// QuickJS could not create a runtime or context, or an engine invariant broke.
     #[error("JavaScript engine failure: {0}")]
     Engine(String),
+
+    /// An application module could not be found, compiled or evaluated, or does not export the
+    /// endpoint's function: CCF's text for it (spec/ccf-js.md §1.4).
+    #[error("{0}")]
+    Module(String),
+
+    /// An application handler returned something that is not a response (spec/ccf-js.md §2.4):
+    /// CCF's text for it.
+    #[error("{0}")]
+    InvalidResponse(String),
+
+    /// An endpoint definition in `public:ccf.gov.endpoints` is malformed.
+    #[error("invalid JavaScript endpoint {key}: {reason}")]
+    Endpoint { key: String, reason: String },
 }
 
 impl JsError {
@@ -32,7 +47,10 @@ impl JsError {
     pub fn trace(&self) -> Option<&str> {
         match self {
             JsError::Exception { trace, .. } | JsError::Timeout { trace } => trace.as_deref(),
-            JsError::Engine(_) => None,
+            JsError::Engine(_)
+            | JsError::Module(_)
+            | JsError::InvalidResponse(_)
+            | JsError::Endpoint { .. } => None,
         }
     }
 }

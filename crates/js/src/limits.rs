@@ -62,24 +62,12 @@ impl JsLimits {
     /// The limits configured in `js_runtime_options` JSON. Missing or ill-typed fields take
     /// `defaults`' values, as CCF's lenient `from_json` does; unparsable JSON gives `defaults`.
     pub fn from_runtime_options(json: &[u8], defaults: JsLimits) -> JsLimits {
-        let Ok(Value::Object(options)) = serde_json::from_slice::<Value>(json) else {
-            return defaults;
-        };
-        let field =
-            |name: &str, default: u64| options.get(name).and_then(Value::as_u64).unwrap_or(default);
-        JsLimits {
-            max_heap_bytes: field("max_heap_bytes", defaults.max_heap_bytes),
-            max_stack_bytes: field("max_stack_bytes", defaults.max_stack_bytes),
-            max_execution_time_ms: field("max_execution_time_ms", defaults.max_execution_time_ms),
-        }
+        JsRuntimeOptions::from_json(json, defaults).limits
     }
 
     /// The limits configured in `tx`'s `js_runtime_options` (`defaults` where unset).
     pub fn configured(tx: &mut Tx, defaults: JsLimits) -> JsLimits {
-        match tx.get(JS_RUNTIME_OPTIONS_TABLE, &SINGLETON_KEY) {
-            Some(json) => JsLimits::from_runtime_options(&json, defaults),
-            None => defaults,
-        }
+        JsRuntimeOptions::configured(tx, defaults).limits
     }
 
     /// Each limit raised to at least `floor`'s.
@@ -98,6 +86,65 @@ impl JsLimits {
             .saturating_mul(INTERRUPT_POLLS_PER_SECOND)
             / 1000)
             .max(1)
+    }
+}
+
+/// Everything `set_js_runtime_options` configures (spec/ccf-js.md §4.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsRuntimeOptions {
+    pub limits: JsLimits,
+    /// Log the exception text and stack of failed application calls.
+    pub log_exception_details: bool,
+    /// Add `details: [{code: "JSException", message, trace}]` to their 500 answers.
+    pub return_exception_details: bool,
+    /// Capacity of the interpreter cache (CCF's `interpreter_reuse`; Cloister does not reuse
+    /// interpreters yet, see `JsApp`).
+    pub max_cached_interpreters: u64,
+}
+
+impl JsRuntimeOptions {
+    /// CCF's default for `max_cached_interpreters`.
+    pub const MAX_CACHED_INTERPRETERS_DEFAULT: u64 = 10;
+
+    /// The options in `js_runtime_options` JSON; missing or ill-typed fields take the defaults
+    /// (`defaults` for the limits), unparsable JSON gives all defaults.
+    pub fn from_json(json: &[u8], defaults: JsLimits) -> JsRuntimeOptions {
+        let mut out = JsRuntimeOptions::with_limits(defaults);
+        let Ok(Value::Object(options)) = serde_json::from_slice::<Value>(json) else {
+            return out;
+        };
+        let number = |name: &str| options.get(name).and_then(Value::as_u64);
+        let flag = |name: &str| options.get(name).and_then(Value::as_bool);
+        out.limits = JsLimits {
+            max_heap_bytes: number("max_heap_bytes").unwrap_or(defaults.max_heap_bytes),
+            max_stack_bytes: number("max_stack_bytes").unwrap_or(defaults.max_stack_bytes),
+            max_execution_time_ms: number("max_execution_time_ms")
+                .unwrap_or(defaults.max_execution_time_ms),
+        };
+        out.log_exception_details = flag("log_exception_details").unwrap_or(false);
+        out.return_exception_details = flag("return_exception_details").unwrap_or(false);
+        if let Some(capacity) = number("max_cached_interpreters") {
+            out.max_cached_interpreters = capacity;
+        }
+        out
+    }
+
+    /// The options configured in `tx` (`defaults` for unset limits). Reading joins `tx`'s read
+    /// set, as in CCF, where every JavaScript request reads this table (spec/ccf-js.md §4.2).
+    pub fn configured(tx: &mut Tx, defaults: JsLimits) -> JsRuntimeOptions {
+        match tx.get(JS_RUNTIME_OPTIONS_TABLE, &SINGLETON_KEY) {
+            Some(json) => JsRuntimeOptions::from_json(&json, defaults),
+            None => JsRuntimeOptions::with_limits(defaults),
+        }
+    }
+
+    fn with_limits(limits: JsLimits) -> JsRuntimeOptions {
+        JsRuntimeOptions {
+            limits,
+            log_exception_details: false,
+            return_exception_details: false,
+            max_cached_interpreters: JsRuntimeOptions::MAX_CACHED_INTERPRETERS_DEFAULT,
+        }
     }
 }
 
@@ -129,6 +176,20 @@ mod tests {
             JsLimits::from_runtime_options(b"not json", defaults),
             defaults
         );
+    }
+
+    #[test]
+    fn runtime_options_read_the_exception_flags_and_the_cache_size() {
+        let options = br#"{"max_heap_bytes":1,"max_stack_bytes":2,"max_execution_time_ms":3,
+            "return_exception_details":true,"max_cached_interpreters":2}"#;
+        let read = JsRuntimeOptions::from_json(options, JsLimits::default());
+        assert_eq!(read.limits.max_execution_time_ms, 3);
+        assert!(read.return_exception_details);
+        assert!(!read.log_exception_details);
+        assert_eq!(read.max_cached_interpreters, 2);
+        let empty = JsRuntimeOptions::from_json(b"{}", JsLimits::default());
+        assert_eq!(empty.max_cached_interpreters, 10);
+        assert!(!empty.return_exception_details);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Which `ccf.kv` operations each execution context may run on which table
-//! (spec/ccf-api.md §4 "Permissions", spec/ccf-js.md §3.3, CCF's `permissions_checks.h`).
+//! (spec/ccf-api.md §4 "Permissions", spec/ccf-js.md §3.3 permission matrix, CCF's
+//! `permissions_checks.h`).
 
 /// The execution context of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -8,6 +9,10 @@ pub enum ExecContext {
     GovRo,
     /// `apply`: governance read-write.
     GovRw,
+    /// A `readwrite` application endpoint.
+    AppRw,
+    /// A `readonly` or `historical` application endpoint.
+    AppRo,
 }
 
 impl ExecContext {
@@ -16,6 +21,8 @@ impl ExecContext {
         match self {
             ExecContext::GovRo => "read-only governance",
             ExecContext::GovRw => "read-write governance",
+            ExecContext::AppRw => "read-write application",
+            ExecContext::AppRo => "read-only application",
         }
     }
 }
@@ -82,16 +89,27 @@ pub fn classify(name: &str) -> (MapCategory, bool) {
     (category, public)
 }
 
-/// What `context` may do with the table `name` (the governance rows of CCF 6.0.8+'s matrix).
+/// What `context` may do with the table `name` (CCF 6.0.8+'s matrix, spec/ccf-js.md §3.3).
 pub fn access(context: ExecContext, name: &str) -> MapAccess {
     let (category, public) = classify(name);
-    if !public {
-        // Private tables are never visible to governance code.
-        return MapAccess::Illegal;
+    match (context, category, public) {
+        (_, MapCategory::Reserved, _) => MapAccess::Illegal,
+        // Applications own their tables, public and private alike.
+        (ExecContext::AppRw, MapCategory::Application, _) => MapAccess::ReadWrite,
+        (ExecContext::AppRo, MapCategory::Application, _) => MapAccess::ReadOnly,
+        // Private governance and internal tables are never visible to JavaScript, and private
+        // application tables never to governance code.
+        (_, _, false) => MapAccess::Illegal,
+        (_, _, true) => public_access(context, category),
     }
+}
+
+/// The rows of the matrix for public tables that are not application tables of an app context.
+fn public_access(context: ExecContext, category: MapCategory) -> MapAccess {
     match (context, category) {
         (_, MapCategory::Reserved) => MapAccess::Illegal,
         (_, MapCategory::Internal) => MapAccess::ReadOnly,
+        (ExecContext::AppRw | ExecContext::AppRo, _) => MapAccess::ReadOnly,
         (ExecContext::GovRo, MapCategory::Governance) => MapAccess::ReadOnly,
         (ExecContext::GovRw, MapCategory::Governance) => MapAccess::ReadWrite,
         (ExecContext::GovRo, MapCategory::Application) => MapAccess::Illegal,
@@ -150,8 +168,38 @@ mod tests {
     }
 
     #[test]
+    fn app_rw_owns_app_tables_and_reads_public_gov_and_internal_ones() {
+        let rw = ExecContext::AppRw;
+        assert_eq!(access(rw, "records"), MapAccess::ReadWrite);
+        assert_eq!(access(rw, "public:records"), MapAccess::ReadWrite);
+        assert_eq!(
+            access(rw, "public:ccf.gov.users.certs"),
+            MapAccess::ReadOnly
+        );
+        assert_eq!(access(rw, "public:ccf.internal.tree"), MapAccess::ReadOnly);
+        assert_eq!(access(rw, "ccf.gov.secret"), MapAccess::Illegal);
+        assert_eq!(access(rw, "ccf.internal.secret"), MapAccess::Illegal);
+    }
+
+    #[test]
+    fn app_ro_reads_what_app_rw_may_touch_and_writes_nothing() {
+        let ro = ExecContext::AppRo;
+        assert_eq!(access(ro, "records"), MapAccess::ReadOnly);
+        assert_eq!(access(ro, "public:records"), MapAccess::ReadOnly);
+        assert_eq!(access(ro, "public:ccf.gov.users.info"), MapAccess::ReadOnly);
+        assert_eq!(access(ro, "ccf.internal.secret"), MapAccess::Illegal);
+        let text = denied_message("set", "records", MapAccess::ReadOnly, ro);
+        assert!(text.contains("read-only in current (read-only application) execution context"));
+    }
+
+    #[test]
     fn reserved_ccf_names_are_illegal_everywhere() {
-        for context in [ExecContext::GovRo, ExecContext::GovRw] {
+        for context in [
+            ExecContext::GovRo,
+            ExecContext::GovRw,
+            ExecContext::AppRw,
+            ExecContext::AppRo,
+        ] {
             assert_eq!(
                 access(context, "public:ccf.other.table"),
                 MapAccess::Illegal
@@ -180,6 +228,17 @@ mod tests {
             prop_assume!(!name.starts_with("public:"));
             prop_assert_eq!(access(ExecContext::GovRo, &name), MapAccess::Illegal);
             prop_assert_eq!(access(ExecContext::GovRw, &name), MapAccess::Illegal);
+        }
+
+        #[test]
+        fn app_ro_never_writes_and_app_rw_never_loses_a_read(name in "(public:)?(ccf\\.(gov|internal|x)\\.)?[a-z_]{0,12}") {
+            let ro = access(ExecContext::AppRo, &name);
+            let rw = access(ExecContext::AppRw, &name);
+            prop_assert!(!ro.can_write());
+            prop_assert!(!ro.can_read() || rw.can_read());
+            // Applications never write governance or internal tables.
+            let (category, _) = classify(&name);
+            prop_assert!(rw.can_write() == (category == MapCategory::Application));
         }
 
         #[test]

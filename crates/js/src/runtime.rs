@@ -8,7 +8,7 @@ use std::rc::Rc;
 use rquickjs::context::intrinsic;
 use rquickjs::convert::Coerced;
 use rquickjs::module::Evaluated;
-use rquickjs::{Context, Ctx, Error, Module, Persistent, Runtime, Value};
+use rquickjs::{Context, Ctx, Error, Module, Object, Persistent, Runtime, Value};
 
 use crate::error::JsError;
 use crate::globals;
@@ -37,13 +37,29 @@ enum Outcome<T> {
 }
 
 /// Runs `body` in a fresh context with the globals of `state`'s execution context installed,
-/// under `limits`. The runtime is dropped afterwards: nothing survives the call.
+/// under `limits`. `setup` configures the runtime first (the module loader of an application);
+/// `body` gets the object of natives the glue scripts share. The runtime is dropped afterwards:
+/// nothing survives the call.
+///
+/// The limits apply to `body` only, not to installing the globals: CCF's limits govern the
+/// script, and a tiny configured heap must fail the script, not the engine (spec/ccf-js.md §4.6).
 pub(crate) fn run_call<T>(
     limits: &JsLimits,
     state: &Shared,
-    body: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<T>,
+    setup: impl FnOnce(&Runtime),
+    body: impl for<'js> FnOnce(&Ctx<'js>, &Object<'js>) -> rquickjs::Result<T>,
 ) -> Result<T, JsError> {
     let runtime = Runtime::new().map_err(engine_error)?;
+    setup(&runtime);
+    let context = Context::custom::<Intrinsics>(&runtime).map_err(engine_error)?;
+    let natives = context
+        .with(|ctx| {
+            globals::install(&ctx, state)
+                .map(|natives| Persistent::save(&ctx, natives))
+                .map_err(|e| describe_error(&ctx, e))
+        })
+        .map_err(JsError::Engine)?;
+
     runtime.set_memory_limit(usize::try_from(limits.max_heap_bytes).unwrap_or(usize::MAX));
     runtime.set_max_stack_size(usize::try_from(limits.max_stack_bytes).unwrap_or(usize::MAX));
     let polls = Rc::new(Cell::new(0u64));
@@ -51,16 +67,18 @@ pub(crate) fn run_call<T>(
         polls.clone(),
         limits.interrupt_budget(),
     )));
-    let context = Context::custom::<Intrinsics>(&runtime).map_err(engine_error)?;
-
     let outcome = context.with(|ctx| {
-        let result = globals::install(&ctx, state).and_then(|()| body(&ctx));
+        let result = natives
+            .restore(&ctx)
+            .and_then(|natives| body(&ctx, &natives));
         match result {
             Ok(value) => Outcome::Done(value),
             Err(Error::Exception) => Outcome::Threw(Persistent::save(&ctx, ctx.catch())),
             Err(other) => Outcome::Failed(other.to_string()),
         }
     });
+    // Once over budget the call timed out, even if Rust code caught the interrupt on its way
+    // out (an application's module loading reports its own errors).
     let timed_out = polls.get() > limits.interrupt_budget();
     // Describing the failure must not fail for the reason the call did (spec/ccf-js.md §4.6:
     // "outside the call, limits are reset to unlimited").
@@ -68,7 +86,8 @@ pub(crate) fn run_call<T>(
     runtime.set_memory_limit(0);
 
     let (reason, trace) = match outcome {
-        Outcome::Done(value) => return Ok(value),
+        Outcome::Done(value) if !timed_out => return Ok(value),
+        Outcome::Done(_) => (String::new(), None),
         Outcome::Failed(reason) => (reason, None),
         Outcome::Threw(thrown) => context.with(|ctx| match thrown.restore(&ctx) {
             Ok(value) => describe_exception(&ctx, &value),
@@ -121,6 +140,14 @@ pub(crate) fn describe_exception<'js>(
         .and_then(|object| object.get::<_, Option<String>>("stack").ok().flatten())
         .filter(|stack| !stack.is_empty());
     (reason, trace)
+}
+
+/// The text of an error raised while setting up the context.
+fn describe_error(ctx: &Ctx<'_>, error: Error) -> String {
+    match error {
+        Error::Exception => describe_exception(ctx, &ctx.catch()).0,
+        other => other.to_string(),
+    }
 }
 
 /// Counts polls; once the budget is spent every poll interrupts, which QuickJS turns into an

@@ -9,9 +9,11 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
+use cloister_crypto::Sha256Hash;
 use cloister_gov::NodeAction;
 use cloister_kv::{Store, Tx};
 
+use crate::app::AppHost;
 use crate::permissions::ExecContext;
 
 /// Shared by every native of a call (natives must own what they capture: rquickjs closures live
@@ -67,6 +69,25 @@ pub(crate) struct HostBridge {
     pub unanswered: BTreeSet<HostRequest>,
 }
 
+/// What an application handler asked of `ccf.rpc` (spec/ccf-js.md §3.5).
+#[derive(Debug, Default)]
+pub(crate) struct RpcState {
+    /// `setApplyWrites(b)`: overrides the 2xx rule (spec/ccf-js.md §4.1).
+    pub apply_writes: Option<bool>,
+    /// `setClaimsDigest(buf)`.
+    pub claims_digest: Option<Sha256Hash>,
+}
+
+/// The node behind an application call (`ccf.consensus`), as natives may hold it.
+#[derive(Clone)]
+pub(crate) struct HostHandle(pub Rc<dyn AppHost>);
+
+impl std::fmt::Debug for HostHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HostHandle")
+    }
+}
+
 /// Buffered writes: map → key → value (`None` = removed).
 type Overlay = BTreeMap<String, BTreeMap<Vec<u8>, Option<Vec<u8>>>>;
 
@@ -84,6 +105,12 @@ pub(crate) struct CallState {
     pub modules_declared: u64,
     pub untrusted_time: bool,
     pub metrics_logging: bool,
+    /// What `Date` shows once `ccf.enableUntrustedDateTime(true)` (the host's clock, given by
+    /// the caller; governance calls have none and stay at the epoch).
+    pub host_time_ms: u64,
+    /// Application calls: the node's consensus view.
+    pub app_host: Option<HostHandle>,
+    pub rpc: RpcState,
 }
 
 impl CallState {
@@ -101,6 +128,9 @@ impl CallState {
             modules_declared: 0,
             untrusted_time: false,
             metrics_logging: true,
+            host_time_ms: 0,
+            app_host: None,
+            rpc: RpcState::default(),
         }
     }
 

@@ -1,7 +1,9 @@
-// Math.random from the call's seeded generator; Date pinned to the epoch.
+// Math.random from the call's seeded generator; Date pinned to the epoch unless
+// ccf.enableUntrustedDateTime(true), then the host time the caller gave.
 (function (natives) {
   "use strict";
   const draw = natives.random;
+  const now = natives.now;
   Object.defineProperty(Math, "random", {
     value: function random() {
       return draw();
@@ -14,14 +16,14 @@
   const construct = Reflect.construct;
   function PinnedDate(...args) {
     if (new.target === undefined) {
-      return new RealDate(0).toString();
+      return new RealDate(now()).toString();
     }
-    return construct(RealDate, args.length === 0 ? [0] : args, new.target);
+    return construct(RealDate, args.length === 0 ? [now()] : args, new.target);
   }
   Object.defineProperty(PinnedDate, "name", { value: "Date" });
   PinnedDate.prototype = RealDate.prototype;
-  PinnedDate.now = function now() {
-    return 0;
+  PinnedDate.now = function () {
+    return now();
   };
   PinnedDate.parse = RealDate.parse;
   PinnedDate.UTC = RealDate.UTC;

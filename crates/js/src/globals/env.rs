@@ -2,7 +2,8 @@
 //! CSPRNG and pins `Date` to the epoch unless `ccf.enableUntrustedDateTime(true)`
 //! (spec/ccf-js.md §4.8); here `Math.random` draws from a generator seeded by the caller from the
 //! call's inputs, so a re-run of the same call sees the same numbers, and `Date` stays at the
-//! epoch (this crate reads no clock).
+//! epoch, or shows the host time the caller passed in once the script enables untrusted time
+//! (this crate reads no clock).
 
 use rquickjs::{Ctx, Function, Object};
 
@@ -16,11 +17,24 @@ pub(super) fn register<'js>(
     natives: &Object<'js>,
     state: &Shared,
 ) -> rquickjs::Result<&'static str> {
-    let state = state.clone();
+    let s = state.clone();
     natives.set(
         "random",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>| -> rquickjs::Result<f64> {
-            Ok(borrow_state(&ctx, &state)?.next_random())
+            Ok(borrow_state(&ctx, &s)?.next_random())
+        })?,
+    )?;
+    let s = state.clone();
+    natives.set(
+        "now",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>| -> rquickjs::Result<f64> {
+            let state = borrow_state(&ctx, &s)?;
+            // Milliseconds since the epoch stay far below 2^53.
+            Ok(if state.untrusted_time {
+                state.host_time_ms as f64
+            } else {
+                0.0
+            })
         })?,
     )?;
     Ok(ENV_JS)

@@ -1,5 +1,5 @@
-//! The globals of a governance context (spec/ccf-api.md §4 "Execution contexts and globals",
-//! spec/ccf-js.md §3), one file per namespace.
+//! The globals of a governance or application context (spec/ccf-api.md §4 "Execution contexts
+//! and globals", spec/ccf-js.md §3.1), one file per namespace.
 //!
 //! Each namespace has Rust natives (what needs the transaction, the host or a library) and a
 //! small JavaScript glue script that gives the API its CCF shape: exact argument counts,
@@ -8,6 +8,7 @@
 //! code units below 256 (one per byte) — rquickjs offers byte access to ArrayBuffers only through
 //! `unsafe`, and this crate forbids it.
 
+mod consensus;
 mod console;
 mod converters;
 mod crypto;
@@ -16,6 +17,7 @@ mod gov;
 mod kv;
 mod network;
 mod node;
+mod rpc;
 
 use std::cell::RefMut;
 
@@ -29,8 +31,10 @@ pub(crate) use gov::check_constitution_exports;
 /// Shared helpers of the glue scripts (run first).
 const BASE_JS: &str = include_str!("base.js");
 
-/// Installs `console`, `Math.random`, `Date` and `ccf` on the context's global object.
-pub(crate) fn install<'js>(ctx: &Ctx<'js>, state: &Shared) -> rquickjs::Result<()> {
+/// Installs `console`, `Math.random`, `Date` and `ccf` on the context's global object, and
+/// returns the object of natives (for glue that runs later, such as an application's request
+/// and response handling).
+pub(crate) fn install<'js>(ctx: &Ctx<'js>, state: &Shared) -> rquickjs::Result<Object<'js>> {
     let context = state.borrow().context;
     let natives = Object::new(ctx.clone())?;
     natives.set(
@@ -43,10 +47,18 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, state: &Shared) -> rquickjs::Result<(
     scripts.push(converters::register(ctx, &natives, state)?);
     scripts.push(crypto::register(ctx, &natives)?);
     scripts.push(kv::register(ctx, &natives, state)?);
-    scripts.push(gov::register(ctx, &natives, state)?);
-    if context == ExecContext::GovRw {
-        scripts.push(node::register(ctx, &natives, state)?);
-        scripts.push(network::register(ctx, &natives, state)?);
+    match context {
+        ExecContext::GovRo => scripts.push(gov::register(ctx, &natives, state)?),
+        ExecContext::GovRw => {
+            scripts.push(gov::register(ctx, &natives, state)?);
+            scripts.push(node::register(ctx, &natives, state)?);
+            scripts.push(network::register(ctx, &natives, state)?);
+        }
+        // Applications get `ccf.rpc` and `ccf.consensus`, never the governance namespaces.
+        ExecContext::AppRw | ExecContext::AppRo => {
+            scripts.push(rpc::register(ctx, &natives, state)?);
+            scripts.push(consensus::register(ctx, &natives, state)?);
+        }
     }
     let ccf = Object::new(ctx.clone())?;
     ctx.globals().set("ccf", ccf.clone())?;
@@ -54,11 +66,14 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, state: &Shared) -> rquickjs::Result<(
         let glue: Function = ctx.eval(script)?;
         glue.call::<_, ()>((natives.clone(), ccf.clone()))?;
     }
-    Ok(())
+    Ok(natives)
 }
 
 /// The call's state, or a thrown InternalError if a native is re-entered while it is in use.
-fn borrow_state<'a>(ctx: &Ctx<'_>, state: &'a Shared) -> rquickjs::Result<RefMut<'a, CallState>> {
+pub(crate) fn borrow_state<'a>(
+    ctx: &Ctx<'_>,
+    state: &'a Shared,
+) -> rquickjs::Result<RefMut<'a, CallState>> {
     state
         .try_borrow_mut()
         .map_err(|_| Exception::throw_internal(ctx, "re-entrant call into the ccf globals"))
@@ -71,14 +86,14 @@ fn is_array_buffer(value: &Value<'_>) -> bool {
 }
 
 /// The bytes a glue script passed as a string of code units below 256.
-fn bytes_from_latin1(ctx: &Ctx<'_>, text: &str) -> rquickjs::Result<Vec<u8>> {
+pub(crate) fn bytes_from_latin1(ctx: &Ctx<'_>, text: &str) -> rquickjs::Result<Vec<u8>> {
     text.chars()
         .map(|c| u8::try_from(u32::from(c)))
         .collect::<Result<Vec<u8>, _>>()
         .map_err(|_| Exception::throw_internal(ctx, "byte string holds a code unit above 255"))
 }
 
-fn array_buffer<'js>(ctx: &Ctx<'js>, bytes: &[u8]) -> rquickjs::Result<Value<'js>> {
+pub(crate) fn array_buffer<'js>(ctx: &Ctx<'js>, bytes: &[u8]) -> rquickjs::Result<Value<'js>> {
     Ok(ArrayBuffer::new_copy(ctx.clone(), bytes)?.into_value())
 }
 
