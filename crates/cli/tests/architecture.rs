@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 const ALLOWED: &[(&str, &[&str])] = &[
     ("cloister-types", &[]),
     ("cloister-crypto", &["cloister-types"]),
+    ("cloister-raft", &["cloister-types"]),
     ("cloister-merkle", &["cloister-types", "cloister-crypto"]),
     (
         "cloister-ledger",

@@ -9,14 +9,15 @@ use serde_json::Value;
 
 use crate::core::frontends::{Frontend, route};
 use crate::core::gov_host::{NodeGovHost, apply_in_transaction};
+use crate::core::js_app::{JsLookup, find_js_endpoint};
 use crate::core::{NodeCore, NodeView};
 use crate::endpoints::EndpointContext;
 use crate::error::NodeError;
-use crate::rpc::{Found, Mode, Request, Response, authenticate};
+use crate::rpc::{Found, Mode, NotFound, Request, Response, allow_header, authenticate};
 use crate::tables::{SERVICE_INFO, SINGLETON_KEY};
 
 /// CCF retries a transaction that conflicts up to this many times, then answers 503.
-const COMMIT_ATTEMPTS_MAX: usize = 30;
+pub(crate) const COMMIT_ATTEMPTS_MAX: usize = 30;
 
 /// The response header carrying `view.seqno`.
 pub const TRANSACTION_ID_HEADER: &str = "x-ms-ccf-transaction-id";
@@ -31,11 +32,25 @@ impl NodeCore {
                 "Frontend is not open.",
             ));
         }
-        let (handler, policies, mode, params) = match self
+        // JS endpoints take priority over the built-ins (CCF's js_generic looks them up first).
+        let mut js_methods = Vec::new();
+        if frontend == Frontend::App {
+            let mut tx = self.store.begin();
+            match find_js_endpoint(&mut tx, &request.method, path) {
+                JsLookup::Endpoint { endpoint, params } => {
+                    return self.execute_js(request, &endpoint, &params);
+                }
+                JsLookup::Answer(response) => return response,
+                JsLookup::OtherMethods(methods) => js_methods = methods,
+                JsLookup::NoPath => {}
+            }
+        }
+        let found = self
             .frontends
             .registry(frontend)
-            .find(&request.method, path)
-        {
+            .find(&request.method, path);
+        let found = with_js_methods(found, &js_methods, &request.method, path);
+        let (handler, policies, mode, params) = match found {
             Ok(Found::Endpoint { endpoint, params }) => (
                 endpoint.handler.clone(),
                 endpoint.policies.clone(),
@@ -111,7 +126,7 @@ impl NodeCore {
                     "A read-only endpoint tried to write.",
                 ));
             }
-            match self.commit_tx(tx, EntryFlags(0), false) {
+            match self.commit_tx(tx, EntryFlags(0), false, None) {
                 Ok(Some(txid)) => {
                     response
                         .headers
@@ -133,17 +148,7 @@ impl NodeCore {
             }
             return response;
         }
-        let mut response = Response::error(&ApiError::new(
-            503,
-            "TransactionCommitAttemptsExceedLimit",
-            format!(
-                "Transaction continued to conflict after {COMMIT_ATTEMPTS_MAX} attempts. Retry later."
-            ),
-        ));
-        response
-            .headers
-            .push(("retry-after".to_owned(), "3".to_owned()));
-        response
+        conflict_exhausted()
     }
 
     /// The transaction id of the version a read-only transaction read at.
@@ -172,6 +177,53 @@ impl NodeCore {
             .and_then(|info| info["status"].as_str().map(str::to_owned));
         self.service_open = status.as_deref() == Some("Open");
     }
+}
+
+/// CCF's answer when a transaction kept conflicting.
+pub(crate) fn conflict_exhausted() -> Response {
+    let mut response = Response::error(&ApiError::new(
+        503,
+        "TransactionCommitAttemptsExceedLimit",
+        format!(
+            "Transaction continued to conflict after {COMMIT_ATTEMPTS_MAX} attempts. Retry later."
+        ),
+    ));
+    response
+        .headers
+        .push(("retry-after".to_owned(), "3".to_owned()));
+    response
+}
+
+/// Merges the methods JS endpoints have for the path into the built-ins' answer: the 405's
+/// `allow` header and `OPTIONS` list both (a JS endpoint for this method was tried first).
+fn with_js_methods<'r, H>(
+    found: Result<Found<'r, H>, NotFound>,
+    js_methods: &[String],
+    method: &str,
+    path: &str,
+) -> Result<Found<'r, H>, NotFound> {
+    if js_methods.is_empty() {
+        return found;
+    }
+    let builtin_allow = match &found {
+        Ok(Found::Endpoint { .. }) => return found,
+        Ok(Found::Options { allow }) => allow.clone(),
+        Err(NotFound { allow, .. }) => allow.clone().unwrap_or_default(),
+    };
+    let allow = allow_header(
+        builtin_allow
+            .split(", ")
+            .filter(|verb| !verb.is_empty())
+            .chain(js_methods.iter().map(String::as_str)),
+    );
+    if method == "OPTIONS" {
+        return Ok(Found::Options { allow });
+    }
+    let message = format!("Allowed methods for '{path}' are: {allow}.");
+    Err(NotFound {
+        error: ApiError::new(405, "UnsupportedHttpVerb", message),
+        allow: Some(allow),
+    })
 }
 
 fn internal(error: &NodeError) -> Response {

@@ -5,6 +5,7 @@
 mod execute;
 mod frontends;
 mod gov_host;
+mod js_app;
 mod settings;
 mod signing;
 mod status;
@@ -124,6 +125,8 @@ pub struct NodeCore {
     service_open: bool,
     /// Signatures that could not be written (reported by `signing_failures`).
     signing_failures: u64,
+    /// JS application requests so far: each gets its own `Math.random` seed.
+    js_requests: u64,
 }
 
 impl std::fmt::Debug for NodeCore {
@@ -173,6 +176,7 @@ impl NodeCore {
             now_unix,
             service_open: false,
             signing_failures: 0,
+            js_requests: 0,
             settings,
         };
         let genesis = TxId {
@@ -187,7 +191,7 @@ impl NodeCore {
             &core.service,
             &core.settings.genesis,
         )?;
-        core.commit_tx(tx, EntryFlags(0), false)?;
+        core.commit_tx(tx, EntryFlags(0), false, None)?;
         core.emit_signature()?;
         Ok(core)
     }
@@ -243,7 +247,7 @@ impl NodeCore {
     ) -> Result<Option<TxId>, NodeError> {
         let mut tx = self.store.begin();
         write(&mut tx);
-        let txid = self.commit_tx(tx, EntryFlags(0), false)?;
+        let txid = self.commit_tx(tx, EntryFlags(0), false, None)?;
         self.after_write()?;
         Ok(txid)
     }

@@ -52,8 +52,9 @@ impl NodeCore {
         tx: Tx,
         flags: EntryFlags,
         committable: bool,
+        claims: Option<Sha256Hash>,
     ) -> Result<Option<TxId>, NodeError> {
-        let Some(entry) = self.store.commit(tx, self.view, None, flags)? else {
+        let Some(entry) = self.store.commit(tx, self.view, claims, flags)? else {
             return Ok(None);
         };
         let txid = entry.tx_id();
@@ -111,7 +112,7 @@ impl NodeCore {
         } else {
             EntryFlags(0)
         };
-        self.commit_tx(tx, flags, true)?;
+        self.commit_tx(tx, flags, true, None)?;
         self.signing.latest_root = Sha256Hash::from_hex(&signature.root);
         Ok(txid)
     }

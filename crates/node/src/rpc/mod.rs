@@ -9,5 +9,6 @@ mod request;
 
 pub use auth::{AuthPolicy, Caller, authenticate};
 pub use path_template::{PathParams, PathTemplate};
+pub(crate) use registry::allow_header;
 pub use registry::{Endpoint, EndpointRegistry, Forwarding, Found, Mode, NotFound};
 pub use request::{Request, Response};

@@ -66,6 +66,16 @@ impl PathTemplate {
 
     /// The parameters if `path` matches.
     pub fn matches(&self, path: &str) -> Option<PathParams> {
+        self.match_with(path, percent_decode)
+    }
+
+    /// The parameters if `path` matches, as they appear in the path (JS endpoints get them
+    /// undecoded, as CCF passes them; spec/ccf-js.md §2.2).
+    pub fn matches_raw(&self, path: &str) -> Option<PathParams> {
+        self.match_with(path, str::to_owned)
+    }
+
+    fn match_with(&self, path: &str, decode: fn(&str) -> String) -> Option<PathParams> {
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         if parts.len() != self.segments.len() {
             return None;
@@ -80,7 +90,7 @@ impl PathTemplate {
                     if value.is_empty() {
                         return None;
                     }
-                    params.insert(name.clone(), percent_decode(value));
+                    params.insert(name.clone(), decode(value));
                 }
             }
         }
@@ -131,6 +141,10 @@ mod tests {
             .matches("/gov/service/javascript-modules/%2Ffoo%2Fbar.js")
             .unwrap();
         assert_eq!(params["moduleName"], "/foo/bar.js");
+        let raw = template
+            .matches_raw("/gov/service/javascript-modules/%2Ffoo%2Fbar.js")
+            .unwrap();
+        assert_eq!(raw["moduleName"], "%2Ffoo%2Fbar.js");
     }
 
     #[test]

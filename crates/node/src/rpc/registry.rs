@@ -121,7 +121,7 @@ pub struct NotFound {
 }
 
 /// `OPTIONS, <verbs>` in CCF's order.
-fn allow_header<'m>(methods: impl Iterator<Item = &'m str>) -> String {
+pub(crate) fn allow_header<'m>(methods: impl Iterator<Item = &'m str>) -> String {
     let mut verbs: Vec<&str> = methods.collect();
     verbs.sort_by_key(|verb| {
         METHOD_ORDER
