@@ -1,0 +1,181 @@
+//! A JavaScript application end to end with a real node process: member0 deploys a two-module
+//! bundle with `set_js_app` (the real QuickJS constitution), opens the service, and user0 calls
+//! the JS endpoints over HTTPS with its TLS certificate (spec/ccf-js.md §1–§4): JSON in and
+//! out, a private write that commits and reads back, a 4xx that writes nothing, user_cert
+//! refusing an unregistered certificate, and an endless loop cut off by the time limit while
+//! the node keeps serving.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
+
+mod live_node;
+
+use cloister_client::{Client, Method, ProposalState, Response};
+use live_node::{DEADLINE, Identity, TestNetwork, body_text, run};
+use serde_json::{Value, json};
+
+const LIB_JS: &str = r#"
+export function recordKey(request) {
+  const id = request.params.id;
+  if (!/^[0-9]+$/.test(id)) {
+    throw new Error(`bad id ${id}`);
+  }
+  return ccf.strToBuf(id);
+}
+export function badRequest(message) {
+  return { statusCode: 400, body: { error: message } };
+}
+"#;
+
+const APP_JS: &str = r#"
+import { recordKey, badRequest } from "./lib.js";
+
+const records = ccf.kv["records"];
+
+export function echo(request) {
+  return { body: { got: request.body.json(), caller: request.caller, route: request.route } };
+}
+
+export function put(request) {
+  const key = recordKey(request);
+  const body = request.body.json();
+  records.set(key, ccf.strToBuf(String(body.msg)));
+  if (typeof body.msg !== "string") {
+    return badRequest("msg must be a string");
+  }
+  return { statusCode: 201, body: { stored: body.msg } };
+}
+
+export function get(request) {
+  const value = records.get(recordKey(request));
+  if (value === undefined) {
+    return { statusCode: 404, body: { error: "no such record" } };
+  }
+  return { body: { msg: ccf.bufToStr(value) } };
+}
+
+export function spin(request) {
+  for (;;) {}
+}
+"#;
+
+/// `set_js_app` with the bundle, and a short time limit for the endless loop.
+fn deploy_proposal() -> Value {
+    let endpoint = |function: &str, mode: &str, policies: Value| {
+        json!({
+            "js_module": "app.js", "js_function": function, "mode": mode,
+            "forwarding_required": "sometimes", "authn_policies": policies, "openapi": {}
+        })
+    };
+    json!({ "actions": [
+        { "name": "set_js_app", "args": { "bundle": {
+            "metadata": { "endpoints": {
+                "/echo": { "post": endpoint("echo", "readonly", json!(["user_cert"])) },
+                "/records/{id}": {
+                    "put": endpoint("put", "readwrite", json!(["user_cert"])),
+                    "get": endpoint("get", "readonly", json!(["user_cert"])),
+                },
+                "/spin": { "get": endpoint("spin", "readonly", json!(["no_auth"])) },
+            }},
+            "modules": [
+                { "name": "app.js", "module": APP_JS },
+                { "name": "lib.js", "module": LIB_JS },
+            ],
+        }}},
+        { "name": "set_js_runtime_options", "args": {
+            "max_heap_bytes": 104_857_600, "max_stack_bytes": 1_048_576,
+            "max_execution_time_ms": 200,
+        }},
+    ]})
+}
+
+async fn send(client: &Client, method: Method, path: &str, body: Option<Value>) -> Response {
+    let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+    client
+        .request(method, path, &[("content-type", "application/json")], body)
+        .await
+        .unwrap()
+}
+
+fn json_of(response: &Response) -> Value {
+    serde_json::from_slice(&response.body)
+        .unwrap_or_else(|_| panic!("not JSON: {}", body_text(response)))
+}
+
+#[test]
+fn a_js_app_deployed_by_governance_is_served_over_https() {
+    run(async {
+        let network = TestNetwork::start("1MB").await;
+        let gov = network.member0_gov();
+        network.activate_member0(&gov).await;
+
+        let proposed = gov
+            .propose(deploy_proposal().to_string().as_bytes())
+            .await
+            .unwrap();
+        let voted = gov.vote_accept(&proposed.value.proposal_id).await.unwrap();
+        assert_eq!(voted.value.proposal_state, ProposalState::Accepted);
+        gov.wait_for_commit(voted.tx_id.unwrap(), DEADLINE)
+            .await
+            .unwrap();
+        network.open_service(&gov).await;
+
+        let user = network.client(Some(&network.user0));
+
+        // JSON in and out, with user0 as the caller.
+        let echo = send(&user, Method::POST, "/app/echo", Some(json!({"a": [1, 2]}))).await;
+        assert_eq!(echo.status, 200, "{}", body_text(&echo));
+        let echoed = json_of(&echo);
+        assert_eq!(echoed["got"], json!({"a": [1, 2]}));
+        assert_eq!(echoed["route"], "/app/echo");
+        assert_eq!(echoed["caller"]["policy"], "user_cert");
+        assert_eq!(echoed["caller"]["id"], network.user0.id().as_str());
+
+        // A private write commits and reads back.
+        let put = send(
+            &user,
+            Method::PUT,
+            "/app/records/7",
+            Some(json!({"msg": "seven"})),
+        )
+        .await;
+        assert_eq!(put.status, 201, "{}", body_text(&put));
+        let tx_id = put.tx_id().expect("a committed write has a transaction id");
+        network.wait_committed(&user, "/app", tx_id).await;
+        let read = send(&user, Method::GET, "/app/records/7", None).await;
+        assert_eq!(json_of(&read)["msg"], "seven");
+
+        // A 400 writes nothing.
+        let bad = send(
+            &user,
+            Method::PUT,
+            "/app/records/8",
+            Some(json!({"msg": 8})),
+        )
+        .await;
+        assert_eq!(bad.status, 400, "{}", body_text(&bad));
+        assert!(bad.tx_id().is_none());
+        let missing = send(&user, Method::GET, "/app/records/8", None).await;
+        assert_eq!(missing.status, 404, "{}", body_text(&missing));
+
+        // user_cert refuses a certificate that is not a registered user's.
+        let stranger = Identity::generate(&network.common, "stranger", false);
+        let stranger = network.client(Some(&stranger));
+        let refused = send(&stranger, Method::GET, "/app/records/7", None).await;
+        assert_eq!(refused.status, 401, "{}", body_text(&refused));
+        assert_eq!(
+            json_of(&refused)["error"]["details"][0]["auth_policy"],
+            "user_cert"
+        );
+
+        // An endless loop is cut off; the node keeps serving.
+        let spin = send(&user, Method::GET, "/app/spin", None).await;
+        assert_eq!(spin.status, 500, "{}", body_text(&spin));
+        assert_eq!(
+            json_of(&spin)["error"]["message"],
+            "Operation took too long to complete."
+        );
+        let again = send(&user, Method::GET, "/app/records/7", None).await;
+        assert_eq!(again.status, 200, "{}", body_text(&again));
+        assert_eq!(json_of(&again)["msg"], "seven");
+    });
+}

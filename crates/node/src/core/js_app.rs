@@ -1,0 +1,507 @@
+//! JavaScript application endpoints on the app frontend: CCF's `js_generic` dispatch
+//! (spec/ccf-js.md §1.2–§4). Endpoints deployed by `set_js_app` live in
+//! `public:ccf.gov.endpoints`; they take priority over the built-in app endpoints, each request
+//! runs in its own transaction through [`JsApp::handle`], and the transaction commits iff the
+//! handler's writes apply.
+
+use std::rc::Rc;
+
+use cloister_crypto::{Certificate, Sha256Hash, sha256_concat};
+use cloister_js::{
+    AppHost, AuthnPolicy, EndpointMode, JsApp, JsCaller, JsEndpoint, JsRequest, js_endpoints,
+};
+use cloister_kv::{KvError, Tx};
+use cloister_ledger::EntryFlags;
+use cloister_types::{ApiError, ErrorDetail, NodeId, SeqNo, TxId, TxStatus, View};
+use serde_json::Value;
+
+use crate::core::execute::{COMMIT_ATTEMPTS_MAX, TRANSACTION_ID_HEADER, conflict_exhausted};
+use crate::core::{NodeCore, TxStatusIndex};
+use crate::error::NodeError;
+use crate::rpc::{AuthPolicy, Caller, PathParams, PathTemplate, Request, Response, authenticate};
+use crate::tables::{MEMBERS_CERTS, MEMBERS_INFO, USERS_CERTS, USERS_INFO};
+
+/// What the JS endpoints say about one request.
+#[derive(Debug)]
+pub(crate) enum JsLookup {
+    /// No JS endpoint has this path: the built-ins decide.
+    NoPath,
+    /// JS endpoints have this path, but not for this method: their methods.
+    OtherMethods(Vec<String>),
+    /// The endpoint to run, its matched template and raw parameters.
+    Endpoint {
+        endpoint: Box<JsEndpoint>,
+        params: PathParams,
+    },
+    /// An answer already (two templates match, the table is malformed).
+    Answer(Response),
+}
+
+/// Finds the JS endpoint for `method` and `path` (the path within the app frontend): the exact
+/// `"METHOD path"` key first, then templates; two matching templates are an error, as in CCF.
+pub(crate) fn find_js_endpoint(tx: &mut Tx, method: &str, path: &str) -> JsLookup {
+    let endpoints = match js_endpoints(tx) {
+        Ok(endpoints) => endpoints,
+        Err(error) => return JsLookup::Answer(internal_error(error.to_string())),
+    };
+    if endpoints.is_empty() {
+        return JsLookup::NoPath;
+    }
+    if let Some(exact) = endpoints
+        .iter()
+        .find(|e| e.method == method && e.path == path)
+    {
+        return JsLookup::Endpoint {
+            endpoint: Box::new(exact.clone()),
+            params: PathParams::new(),
+        };
+    }
+    let mut same_method = Vec::new();
+    let mut methods = Vec::new();
+    for endpoint in &endpoints {
+        let params = if endpoint.path == path {
+            Some(PathParams::new())
+        } else {
+            PathTemplate::parse(&endpoint.path)
+                .filter(|template| !template.is_literal())
+                .and_then(|template| template.matches_raw(path))
+        };
+        let Some(params) = params else { continue };
+        if endpoint.method == method {
+            same_method.push((endpoint, params));
+        } else {
+            methods.push(endpoint.method.clone());
+        }
+    }
+    match same_method.len() {
+        0 if methods.is_empty() => JsLookup::NoPath,
+        0 => JsLookup::OtherMethods(methods),
+        1 => {
+            let (endpoint, params) = same_method.swap_remove(0);
+            JsLookup::Endpoint {
+                endpoint: Box::new(endpoint.clone()),
+                params,
+            }
+        }
+        _ => {
+            let templates: Vec<&str> = same_method.iter().map(|(e, _)| e.path.as_str()).collect();
+            JsLookup::Answer(internal_error(format!(
+                "Multiple endpoints match {method} {path}: {}",
+                templates.join(", ")
+            )))
+        }
+    }
+}
+
+impl NodeCore {
+    /// Runs a JS endpoint: authenticate, run the handler, commit iff its writes apply; a
+    /// conflicting commit re-runs the whole request, at most [`COMMIT_ATTEMPTS_MAX`] times.
+    pub(crate) fn execute_js(
+        &mut self,
+        request: &Request,
+        endpoint: &JsEndpoint,
+        params: &PathParams,
+    ) -> Response {
+        let properties = &endpoint.properties;
+        if properties.mode == EndpointMode::Historical {
+            // Historical state (spec/ccf-js.md §4.4) needs the historical query machinery.
+            return Response::error(&ApiError::new(
+                501,
+                "NotImplemented",
+                "Historical JavaScript endpoints are not supported by Cloister yet.",
+            ));
+        }
+        let policies = match map_policies(&properties.authn_policies) {
+            Ok(policies) => policies,
+            Err(error) => return Response::error(&error),
+        };
+        let js_request = JsRequest {
+            method: request.method.clone(),
+            path: request.path.clone(),
+            query: request.query.clone(),
+            route: format!("/app{}", endpoint.path),
+            headers: request.headers.clone(),
+            params: params.clone(),
+            body: request.body.clone(),
+        };
+        for _ in 0..COMMIT_ATTEMPTS_MAX {
+            let mut tx = self.store.begin();
+            let caller = match js_authenticate(&policies, request, &mut tx, self.now_unix) {
+                Ok(caller) => caller,
+                Err(error) => return Response::error(&error),
+            };
+            let mut app = JsApp::new(Rc::new(self.app_host()));
+            let outcome = app.handle(&mut tx, properties, &js_request, &caller);
+            let js_response = match outcome {
+                Ok(response) => response,
+                Err(failure) => return to_response(failure.response()),
+            };
+            if !js_response.apply_writes {
+                return to_response(js_response); // discarded: no commit, no transaction id
+            }
+            if properties.mode == EndpointMode::ReadOnly && tx.has_writes() {
+                return internal_error("A read-only endpoint tried to write.".to_owned());
+            }
+            let claims = js_response.claims_digest;
+            let mut response = to_response(js_response);
+            let read_version = tx.read_version();
+            let touched = tx.touched_maps();
+            match self.commit_tx(tx, EntryFlags(0), false, claims) {
+                Ok(Some(txid)) => {
+                    response
+                        .headers
+                        .push((TRANSACTION_ID_HEADER.to_owned(), txid.to_string()));
+                    if let Err(error) = self.after_write() {
+                        return internal_error(error.to_string());
+                    }
+                }
+                Ok(None) if touched => {
+                    if let Some(view) = self.statuses.view_at(read_version) {
+                        let txid = TxId {
+                            view,
+                            seqno: read_version,
+                        };
+                        response
+                            .headers
+                            .push((TRANSACTION_ID_HEADER.to_owned(), txid.to_string()));
+                    }
+                }
+                Ok(None) => {}
+                Err(NodeError::Kv(KvError::Conflict { .. })) => continue,
+                Err(error) => return internal_error(error.to_string()),
+            }
+            return response;
+        }
+        conflict_exhausted()
+    }
+
+    /// A snapshot of what `ccf.consensus` and the clock say now, with a fresh seed: owned, so
+    /// that `NodeCore` holds no `Rc` and stays `Send` (`JsApp` is built per request).
+    fn app_host(&mut self) -> NodeAppHost {
+        self.js_requests += 1;
+        NodeAppHost {
+            statuses: self.statuses.clone(),
+            time_ms: u64::try_from(self.now_unix)
+                .unwrap_or(0)
+                .saturating_mul(1000),
+            seed: request_seed(&self.node.id, self.js_requests, self.now_ms),
+        }
+    }
+}
+
+/// The node's side of `ccf.consensus`, the untrusted clock and `Math.random`'s seed.
+#[derive(Debug)]
+struct NodeAppHost {
+    statuses: TxStatusIndex,
+    time_ms: u64,
+    seed: u64,
+}
+
+impl AppHost for NodeAppHost {
+    fn last_committed_tx_id(&self) -> TxId {
+        self.statuses.committed()
+    }
+
+    fn tx_status(&self, tx_id: TxId) -> TxStatus {
+        self.statuses.status(tx_id)
+    }
+
+    fn view_for_seqno(&self, seqno: SeqNo) -> Option<View> {
+        self.statuses.view_at(seqno)
+    }
+
+    fn untrusted_time_ms(&self) -> u64 {
+        self.time_ms
+    }
+
+    fn random_seed(&self) -> u64 {
+        self.seed
+    }
+}
+
+/// A per-request seed without OS randomness: the node id (unique per node), the request
+/// counter and the clock, hashed, so that seeds neither repeat within a run nor line up
+/// across restarts.
+fn request_seed(node: &NodeId, counter: u64, now_ms: u64) -> u64 {
+    let digest: Sha256Hash = sha256_concat(&[
+        node.as_str().as_bytes(),
+        &counter.to_le_bytes(),
+        &now_ms.to_le_bytes(),
+    ]);
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest.0[..8]);
+    u64::from_le_bytes(first)
+}
+
+/// One entry of `authn_policies` as the node runs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum JsPolicy {
+    /// A policy Cloister checks.
+    Known(AuthPolicy),
+    /// A policy CCF has that Cloister does not check yet: it refuses every caller.
+    Unsupported(String),
+}
+
+/// Policies CCF knows that Cloister does not implement yet.
+const UNSUPPORTED_POLICIES: &[&str] = &["jwt", "user_cose_sign1", "member_cose_sign1"];
+
+/// Maps the stored names; an unknown name is CCF's 500 "Unknown auth policy: X".
+fn map_policies(policies: &[AuthnPolicy]) -> Result<Vec<JsPolicy>, ApiError> {
+    let one = |name: &str| -> Result<JsPolicy, ApiError> {
+        if let Some(policy) = AuthPolicy::from_name(name) {
+            return Ok(JsPolicy::Known(policy));
+        }
+        if UNSUPPORTED_POLICIES.contains(&name) {
+            return Ok(JsPolicy::Unsupported(name.to_owned()));
+        }
+        Err(ApiError::new(
+            500,
+            "InternalError",
+            format!("Unknown auth policy: {name}"),
+        ))
+    };
+    policies
+        .iter()
+        .map(|policy| match policy {
+            AuthnPolicy::Named(name) => one(name),
+            AuthnPolicy::AllOf(names) => {
+                let mut all = Vec::with_capacity(names.len());
+                for name in names {
+                    match one(name)? {
+                        JsPolicy::Known(policy) => all.push(policy),
+                        unsupported @ JsPolicy::Unsupported(_) => return Ok(unsupported),
+                    }
+                }
+                Ok(JsPolicy::Known(AuthPolicy::AllOf(all)))
+            }
+        })
+        .collect()
+}
+
+/// Tries the policies in order (CCF's order); the first that accepts gives the caller. When
+/// none does: 401 with one detail per policy, as for built-in endpoints.
+fn js_authenticate(
+    policies: &[JsPolicy],
+    request: &Request,
+    tx: &mut Tx,
+    now_unix: i64,
+) -> Result<JsCaller, ApiError> {
+    if policies.is_empty() {
+        return Ok(JsCaller::Unauthenticated);
+    }
+    let mut details = Vec::with_capacity(policies.len());
+    for policy in policies {
+        match policy {
+            JsPolicy::Known(known) => {
+                match authenticate(std::slice::from_ref(known), request, tx, now_unix) {
+                    Ok(caller) => return Ok(js_caller(known, &caller, tx)),
+                    Err(error) => details.extend(error.details),
+                }
+            }
+            JsPolicy::Unsupported(name) => details.push(ErrorDetail {
+                auth_policy: Some(name.clone()),
+                code: "InvalidAuthenticationInfo".to_owned(),
+                message: format!(
+                    "The {name} authentication policy is not supported by Cloister yet"
+                ),
+            }),
+        }
+    }
+    Err(ApiError::new(
+        401,
+        "InvalidAuthenticationInfo",
+        "Invalid authentication credentials.",
+    )
+    .with_details(details))
+}
+
+/// The identity a handler sees as `request.caller` (spec/ccf-js.md §2.3).
+fn js_caller(policy: &AuthPolicy, caller: &Caller, tx: &mut Tx) -> JsCaller {
+    match (policy, caller) {
+        (AuthPolicy::AllOf(policies), Caller::AllOf(callers)) => JsCaller::AllOf(
+            policies
+                .iter()
+                .zip(callers)
+                .map(|(policy, caller)| js_caller(policy, caller, tx))
+                .collect(),
+        ),
+        (_, Caller::User { id, cert_der }) => JsCaller::UserCert {
+            id: id.as_str().to_owned(),
+            data: info_field(tx, USERS_INFO, id.as_str(), "user_data"),
+            cert: cert_pem(tx, USERS_CERTS, id.as_str(), cert_der),
+        },
+        (_, Caller::Member { id, cert_der }) => JsCaller::MemberCert {
+            id: id.as_str().to_owned(),
+            data: info_field(tx, MEMBERS_INFO, id.as_str(), "member_data"),
+            cert: cert_pem(tx, MEMBERS_CERTS, id.as_str(), cert_der),
+        },
+        (_, Caller::AnyCert { cert_der }) => JsCaller::AnyCert {
+            cert: der_to_pem(cert_der),
+        },
+        (AuthPolicy::NoAuth, _) => JsCaller::NoAuth,
+        (_, _) => JsCaller::Unauthenticated,
+    }
+}
+
+/// `user_data` / `member_data` of the identity's info record; `null` when unset.
+fn info_field(tx: &mut Tx, table: &str, id: &str, field: &str) -> Value {
+    tx.get(table, id.as_bytes())
+        .and_then(|raw| serde_json::from_slice::<Value>(&raw).ok())
+        .and_then(|info| info.get(field).cloned())
+        .unwrap_or(Value::Null)
+}
+
+/// The registered PEM (as CCF hands it over), else the presented certificate re-encoded.
+fn cert_pem(tx: &mut Tx, table: &str, id: &str, der: &[u8]) -> String {
+    match tx.get(table, id.as_bytes()) {
+        Some(pem) => String::from_utf8_lossy(&pem).into_owned(),
+        None => der_to_pem(der),
+    }
+}
+
+fn der_to_pem(der: &[u8]) -> String {
+    Certificate::from_der(der)
+        .map(|cert| cert.to_pem())
+        .unwrap_or_default()
+}
+
+fn to_response(response: cloister_js::JsResponse) -> Response {
+    Response {
+        status: response.status,
+        headers: response.headers,
+        body: response.body,
+    }
+}
+
+fn internal_error(message: String) -> Response {
+    Response::error(&ApiError::new(500, "InternalError", message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_names_map_to_cloister_policies_or_are_refused() {
+        let named = |n: &str| AuthnPolicy::Named(n.to_owned());
+        assert_eq!(
+            map_policies(&[named("user_cert"), named("jwt")]).unwrap(),
+            vec![
+                JsPolicy::Known(AuthPolicy::UserCert),
+                JsPolicy::Unsupported("jwt".to_owned())
+            ]
+        );
+        assert_eq!(
+            map_policies(&[AuthnPolicy::AllOf(vec![
+                "user_cert".to_owned(),
+                "any_cert".to_owned()
+            ])])
+            .unwrap(),
+            vec![JsPolicy::Known(AuthPolicy::AllOf(vec![
+                AuthPolicy::UserCert,
+                AuthPolicy::AnyCert
+            ]))]
+        );
+        let unknown = map_policies(&[named("bogus")]).unwrap_err();
+        assert_eq!(
+            (unknown.status, unknown.message.as_str()),
+            (500, "Unknown auth policy: bogus")
+        );
+    }
+
+    #[test]
+    fn unsupported_policies_refuse_with_a_detail_saying_so() {
+        let store = cloister_kv::Store::new(cloister_kv::LedgerSecrets::with_first([3; 32]));
+        let mut tx = store.begin();
+        let policies = [JsPolicy::Unsupported("jwt".to_owned())];
+        let error = js_authenticate(&policies, &Request::default(), &mut tx, 0).unwrap_err();
+        assert_eq!(error.status, 401);
+        assert_eq!(error.details[0].auth_policy.as_deref(), Some("jwt"));
+        assert!(error.details[0].message.contains("not supported"));
+        assert_eq!(
+            js_authenticate(&[], &Request::default(), &mut tx, 0).unwrap(),
+            JsCaller::Unauthenticated
+        );
+        assert_eq!(
+            js_authenticate(
+                &[JsPolicy::Known(AuthPolicy::NoAuth)],
+                &Request::default(),
+                &mut tx,
+                0
+            )
+            .unwrap(),
+            JsCaller::NoAuth
+        );
+    }
+
+    #[test]
+    fn node_core_stays_send_with_js_apps() {
+        // The host moves NodeCore into an async task; JsApp (holding an Rc) is built per request.
+        fn is_send<T: Send>() {}
+        is_send::<NodeCore>();
+    }
+
+    #[test]
+    fn seeds_differ_per_request_and_per_node() {
+        let a = NodeId::from_digest(&[1; 32]);
+        let b = NodeId::from_digest(&[2; 32]);
+        assert_ne!(request_seed(&a, 1, 0), request_seed(&a, 2, 0));
+        assert_ne!(request_seed(&a, 1, 0), request_seed(&b, 1, 0));
+        assert_eq!(request_seed(&a, 1, 5), request_seed(&a, 1, 5));
+    }
+
+    fn store_with_endpoints(keys: &[&str]) -> cloister_kv::Store {
+        let mut store = cloister_kv::Store::new(cloister_kv::LedgerSecrets::with_first([3; 32]));
+        let mut tx = store.begin();
+        for key in keys {
+            tx.put(
+                cloister_js::ENDPOINTS_TABLE,
+                key.as_bytes().to_vec(),
+                br#"{"js_module":"/m.js","js_function":"f","authn_policies":[]}"#.to_vec(),
+            );
+        }
+        store
+            .commit(tx, View(2), None, EntryFlags(0))
+            .unwrap()
+            .unwrap();
+        store
+    }
+
+    fn found(lookup: JsLookup) -> (String, PathParams) {
+        match lookup {
+            JsLookup::Endpoint { endpoint, params } => (endpoint.path, params),
+            other => panic!("no endpoint: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn exact_paths_win_then_templates_with_raw_params() {
+        let store = store_with_endpoints(&["GET /log/{id}", "GET /log/all", "POST /log/{id}"]);
+        let mut tx = store.begin();
+        assert_eq!(
+            found(find_js_endpoint(&mut tx, "GET", "/log/all")).0,
+            "/log/all"
+        );
+        let (path, params) = found(find_js_endpoint(&mut tx, "GET", "/log/a%20b"));
+        assert_eq!(path, "/log/{id}");
+        assert_eq!(params["id"], "a%20b");
+        assert!(matches!(
+            find_js_endpoint(&mut tx, "DELETE", "/log/1"),
+            JsLookup::OtherMethods(methods) if methods == ["GET", "POST"]
+        ));
+        assert!(matches!(
+            find_js_endpoint(&mut tx, "GET", "/other"),
+            JsLookup::NoPath
+        ));
+    }
+
+    #[test]
+    fn two_matching_templates_are_an_internal_error() {
+        let store = store_with_endpoints(&["GET /a/{x}", "GET /{y}/b"]);
+        let mut tx = store.begin();
+        match find_js_endpoint(&mut tx, "GET", "/a/b") {
+            JsLookup::Answer(response) => assert_eq!(response.status, 500),
+            other => panic!("{other:?}"),
+        }
+    }
+}
