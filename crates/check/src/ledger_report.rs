@@ -234,11 +234,12 @@ impl ReportState {
         {
             self.count_signatures(&places, Some(txid.seqno.0));
             let offset = places.iter().find(|p| p.txid == txid).map(|p| p.offset);
+            let message = format!("{failure}{}", uncovered(self.verified_until, txid.seqno.0));
             return Err(LocatedError {
                 file: chunk.file.path.display().to_string(),
                 offset,
                 seqno: Some(txid.seqno.0),
-                message: failure.to_string(),
+                message,
             });
         }
         self.count_signatures(&places, None);
@@ -351,7 +352,14 @@ impl ReportState {
                         sequential_ok,
                     });
                 }
-                result.map_err(|e| at(e.to_string()))?;
+                let covered_until = verifier.verified_until();
+                result.map_err(|e| {
+                    let mut message = e.to_string();
+                    if signs && !matches!(e, VerifyFailure::RootMismatch { .. }) {
+                        message.push_str(&uncovered(covered_until, seqno));
+                    }
+                    at(message)
+                })?;
             }
             self.transactions += 1;
         }
@@ -369,6 +377,14 @@ impl ReportState {
             bytes: self.bytes,
         }
     }
+}
+
+/// A failed signature check implicates every transaction since the last verified signature
+/// (that signature's own leaf included: only a later root covers it), up to the failing one —
+/// the signer's certificate, say, may have been altered where it was recorded.
+fn uncovered(verified_until: Option<TxId>, failing: u64) -> String {
+    let from = verified_until.map_or(1, |txid| txid.seqno.0);
+    format!("; no verified signature covers seqnos {from}..={failing} (one of them was altered)")
 }
 
 /// Tables whose presence makes an entry a signature transaction (node or COSE signature).
