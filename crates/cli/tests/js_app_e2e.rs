@@ -13,72 +13,26 @@ use cloister_client::{Client, Method, ProposalState, Response};
 use live_node::{DEADLINE, Identity, TestNetwork, body_text, run};
 use serde_json::{Value, json};
 
-const LIB_JS: &str = r#"
-export function recordKey(request) {
-  const id = request.params.id;
-  if (!/^[0-9]+$/.test(id)) {
-    throw new Error(`bad id ${id}`);
-  }
-  return ccf.strToBuf(id);
+/// The JS app bundle of `testdata/js/echo_app` (shared with crates/node/tests/js_app.rs).
+macro_rules! echo_app {
+    ($file:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/js/echo_app/",
+            $file
+        ))
+    };
 }
-export function badRequest(message) {
-  return { statusCode: 400, body: { error: message } };
-}
-"#;
-
-const APP_JS: &str = r#"
-import { recordKey, badRequest } from "./lib.js";
-
-const records = ccf.kv["records"];
-
-export function echo(request) {
-  return { body: { got: request.body.json(), caller: request.caller, route: request.route } };
-}
-
-export function put(request) {
-  const key = recordKey(request);
-  const body = request.body.json();
-  records.set(key, ccf.strToBuf(String(body.msg)));
-  if (typeof body.msg !== "string") {
-    return badRequest("msg must be a string");
-  }
-  return { statusCode: 201, body: { stored: body.msg } };
-}
-
-export function get(request) {
-  const value = records.get(recordKey(request));
-  if (value === undefined) {
-    return { statusCode: 404, body: { error: "no such record" } };
-  }
-  return { body: { msg: ccf.bufToStr(value) } };
-}
-
-export function spin(request) {
-  for (;;) {}
-}
-"#;
 
 /// `set_js_app` with the bundle, and a short time limit for the endless loop.
 fn deploy_proposal() -> Value {
-    let endpoint = |function: &str, mode: &str, policies: Value| {
-        json!({
-            "js_module": "app.js", "js_function": function, "mode": mode,
-            "forwarding_required": "sometimes", "authn_policies": policies, "openapi": {}
-        })
-    };
+    let metadata: Value = serde_json::from_str(echo_app!("metadata.json")).unwrap();
     json!({ "actions": [
         { "name": "set_js_app", "args": { "bundle": {
-            "metadata": { "endpoints": {
-                "/echo": { "post": endpoint("echo", "readonly", json!(["user_cert"])) },
-                "/records/{id}": {
-                    "put": endpoint("put", "readwrite", json!(["user_cert"])),
-                    "get": endpoint("get", "readonly", json!(["user_cert"])),
-                },
-                "/spin": { "get": endpoint("spin", "readonly", json!(["no_auth"])) },
-            }},
+            "metadata": metadata,
             "modules": [
-                { "name": "app.js", "module": APP_JS },
-                { "name": "lib.js", "module": LIB_JS },
+                { "name": "app.js", "module": echo_app!("app.js") },
+                { "name": "lib.js", "module": echo_app!("lib.js") },
             ],
         }}},
         { "name": "set_js_runtime_options", "args": {

@@ -4,165 +4,44 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
+mod support;
+
 use std::collections::BTreeSet;
 
 use base64::Engine as _;
-use cloister_crypto::{
-    Certificate, CertificateSpec, Curve, EcKeyPair, Entropy, RsaKeyPair, SeededEntropy,
-    first_pem_block, issue_self_signed,
-};
-use cloister_gov::{ConstitutionEngine, GovHost, JsFailure, NodeAction, Validation};
+use cloister_crypto::{RsaKeyPair, SeededEntropy, first_pem_block};
 use cloister_kv::Tx;
 use cloister_node::apps::logging::LoggingApp;
-use cloister_node::core::{
-    Frontend, Frontends, Input, NodeCore, NodeSecrets, NodeSettings, Output,
-};
+use cloister_node::core::{Frontend, Frontends};
 use cloister_node::endpoints::openapi::{
     CCF_APP_OPENAPI, CCF_GOV_OPENAPI, CCF_NODE_OPENAPI, GOV_API_2023_06_01_PREVIEW,
     GOV_API_2024_07_01, document, is_hidden,
 };
-use cloister_node::rpc::{EndpointRegistry, Forwarding, Request, Response};
-use cloister_node::{GenesisConfig, GenesisMember, NodeIdentity, ServiceIdentity};
-use cloister_types::SeqNo;
+use cloister_node::rpc::{EndpointRegistry, Forwarding};
 use serde_json::{Value, json};
+use support::{AcceptAll, Harness, Identities, identity, random_ledger_secret};
 
-const NOW: i64 = 1_800_000_000;
 const V2024: &str = "api-version=2024-07-01";
 const SINGLETON: [u8; 8] = [0; 8];
 const NODES_INFO: &str = "public:ccf.gov.nodes.info";
 const SERVICE_INFO: &str = "public:ccf.gov.service.info";
 
-/// No proposal runs in these tests; the engine only has to exist.
-struct NoGovernance;
-
-impl ConstitutionEngine for NoGovernance {
-    fn validate(&mut self, _: &mut Tx, _: &str, _: &str) -> Result<Validation, JsFailure> {
-        Ok(Validation {
-            valid: false,
-            description: "no proposals here".into(),
-        })
-    }
-    fn vote(&mut self, _: &mut Tx, _: &str, _: &str, _: &str) -> Result<bool, JsFailure> {
-        Ok(false)
-    }
-    fn resolve(
-        &mut self,
-        _: &mut Tx,
-        _: &str,
-        _: &str,
-        _: &str,
-        _: &[(String, bool)],
-        _: &str,
-    ) -> Result<String, JsFailure> {
-        Ok("Open".to_owned())
-    }
-    fn apply(
-        &mut self,
-        _: &mut Tx,
-        _: &str,
-        _: &str,
-        _: &str,
-        _: &mut dyn GovHost,
-        _: &mut Vec<NodeAction>,
-    ) -> Result<(), JsFailure> {
-        Ok(())
-    }
-    fn validate_constitution(&mut self, _: &str) -> Result<(), JsFailure> {
-        Ok(())
-    }
-}
-
-struct Harness {
-    core: NodeCore,
-    persisted: u64,
-    session: u64,
-    now_ms: u64,
-}
-
 impl Harness {
-    /// A started, signed and persisted single-node service serving the logging app.
+    /// A started, signed and persisted single-node service serving the logging app. No
+    /// proposal runs in these tests; the constitution engine only has to exist.
     fn start() -> Harness {
         let mut entropy = SeededEntropy::from_seed(21);
-        let service = ServiceIdentity::generate(&mut entropy, NOW - 10, NOW + 1_000_000).unwrap();
-        let node = NodeIdentity::generate(
-            &mut entropy,
-            &service,
-            vec!["127.0.0.1".into()],
-            NOW - 10,
-            NOW + 1_000_000,
-        )
-        .unwrap();
-        let member_key = EcKeyPair::generate(Curve::P384, &mut entropy).unwrap();
-        let spec = CertificateSpec {
-            subject_cn: "member0".into(),
-            sans: vec![],
-            not_before_unix: NOW - 10,
-            not_after_unix: NOW + 1_000_000,
-            is_ca: false,
-        };
-        let member_cert: Certificate = issue_self_signed(&member_key, &spec).unwrap();
-        let genesis = GenesisConfig {
-            members: vec![GenesisMember {
-                cert_pem: member_cert.to_pem(),
-                encryption_public_key_pem: None,
-                member_data: None,
-            }],
-            constitution: String::new(),
-            recovery_threshold: 1,
-            rpc_address: "127.0.0.1:8000".into(),
-            node_to_node_address: "127.0.0.1:8001".into(),
-            node_encryption_public_key_pem: None,
-        };
-        let mut ledger_secret = [0u8; 32];
-        entropy.fill_bytes(&mut ledger_secret);
-        let core = NodeCore::start(
-            NodeSettings::with_genesis(genesis),
-            NodeSecrets {
-                node,
-                service,
-                ledger_secret,
-            },
-            Box::new(NoGovernance),
+        let identities = Identities::generate(&mut entropy, vec!["127.0.0.1".into()]);
+        let (_, member_cert) = identity(&mut entropy, "member0");
+        let ledger_secret = random_ledger_secret(&mut entropy);
+        Harness::start_genesis(
+            identities,
+            &member_cert,
+            String::new(),
+            ledger_secret,
+            Box::new(AcceptAll),
             Frontends::with_builtins(&[&LoggingApp]),
-            0,
-            NOW,
         )
-        .unwrap();
-        let mut h = Harness {
-            core,
-            persisted: 0,
-            session: 0,
-            now_ms: 0,
-        };
-        h.sign_and_persist();
-        h
-    }
-
-    fn call(&mut self, request: Request) -> Response {
-        self.session += 1;
-        self.core.handle(Input::Request {
-            session: self.session,
-            request,
-        });
-        let mut response = None;
-        while let Some(output) = self.core.poll_output() {
-            match output {
-                Output::Respond { response: r, .. } => response = Some(r),
-                Output::AppendLedger { seqno, .. } => self.persisted = seqno.0,
-                Output::CommitLedger { .. } => {}
-            }
-        }
-        response.expect("a response")
-    }
-
-    fn get(&mut self, path: &str) -> Response {
-        let (path, query) = path.split_once('?').unwrap_or((path, ""));
-        self.call(Request {
-            method: "GET".into(),
-            path: path.into(),
-            query: query.into(),
-            ..Request::default()
-        })
     }
 
     /// GET expecting 200 with a JSON body.
@@ -192,28 +71,7 @@ impl Harness {
     /// Writes as governance would have, in one transaction.
     fn seed(&mut self, write: impl FnOnce(&mut Tx)) {
         self.core.execute_internal(write).unwrap();
-        while let Some(output) = self.core.poll_output() {
-            if let Output::AppendLedger { seqno, .. } = output {
-                self.persisted = seqno.0;
-            }
-        }
-    }
-
-    fn sign_and_persist(&mut self) {
-        self.now_ms += 2_000;
-        self.core.handle(Input::Tick {
-            now_ms: self.now_ms,
-            now_unix: NOW,
-        });
-        while let Some(output) = self.core.poll_output() {
-            if let Output::AppendLedger { seqno, .. } = output {
-                self.persisted = seqno.0;
-            }
-        }
-        self.core.handle(Input::Persisted {
-            up_to: SeqNo(self.persisted),
-        });
-        while self.core.poll_output().is_some() {}
+        self.drain_appends();
     }
 
     fn node_id(&self) -> String {

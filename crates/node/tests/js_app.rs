@@ -6,110 +6,37 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
-use cloister_crypto::cose::{Label, Value as Cbor};
-use cloister_crypto::{
-    Certificate, CertificateSpec, Curve, EcKeyPair, Entropy, SeededEntropy, cose,
-    issue_self_signed, sha256,
-};
-use cloister_merkle::Receipt;
-use cloister_node::core::{Frontends, Input, NodeCore, NodeSecrets, NodeSettings, Output};
-use cloister_node::rpc::{Request, Response};
-use cloister_node::{GenesisConfig, GenesisMember, NodeIdentity, ServiceIdentity};
-use cloister_types::SeqNo;
-use serde_json::{Value, json};
+mod support;
 
-const NOW: i64 = 1_800_000_000;
+use cloister_crypto::{Certificate, SeededEntropy, sha256};
+use cloister_merkle::Receipt;
+use cloister_node::core::Frontends;
+use cloister_node::rpc::Request;
+use serde_json::{Value, json};
+use support::{Harness, Identities, identity, json_body, random_ledger_secret};
+
 const TX_ID: &str = "x-ms-ccf-transaction-id";
 
-/// Shared helpers of the app (a relative import exercises the bundle's module loader).
-const LIB_JS: &str = r#"
-export function recordKey(request) {
-  const id = request.params.id;
-  if (!/^[0-9]+$/.test(id)) {
-    throw new Error(`bad id ${id}`);
-  }
-  return ccf.strToBuf(id);
+/// The JS app bundle of `testdata/js/echo_app` (shared with crates/cli/tests/js_app_e2e.rs).
+macro_rules! echo_app {
+    ($file:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/js/echo_app/",
+            $file
+        ))
+    };
 }
-export function badRequest(message) {
-  return { statusCode: 400, body: { error: message } };
-}
-"#;
-
-const APP_JS: &str = r#"
-import { recordKey, badRequest } from "./lib.js";
-
-const records = ccf.kv["records"];
-
-export function echo(request) {
-  return {
-    body: {
-      got: request.body.json(),
-      caller: request.caller,
-      route: request.route,
-      params: request.params,
-      query: request.query,
-    },
-  };
-}
-
-export function put(request) {
-  const key = recordKey(request);
-  const body = request.body.json();
-  records.set(key, ccf.strToBuf(String(body.msg)));
-  if (typeof body.msg !== "string") {
-    return badRequest("msg must be a string");
-  }
-  return { statusCode: 201, body: { stored: body.msg } };
-}
-
-export function get(request) {
-  const value = records.get(recordKey(request));
-  if (value === undefined) {
-    return { statusCode: 404, body: { error: "no such record" } };
-  }
-  return { body: { msg: ccf.bufToStr(value) } };
-}
-
-export function sneakyWrite(request) {
-  records.set(ccf.strToBuf("1"), ccf.strToBuf("sneaky"));
-  return { body: "wrote" };
-}
-
-export function claim(request) {
-  records.set(ccf.strToBuf("claimed"), ccf.strToBuf("yes"));
-  ccf.rpc.setClaimsDigest(new Uint8Array(32).fill(0x11).buffer);
-  return { body: "claimed" };
-}
-
-export function spin(request) {
-  for (;;) {}
-}
-"#;
 
 /// The `set_js_app` bundle, plus runtime options with a short time limit for the endless loop.
 fn deploy_proposal() -> Value {
-    let endpoint = |function: &str, mode: &str, policies: Value| {
-        json!({
-            "js_module": "app.js", "js_function": function, "mode": mode,
-            "forwarding_required": "sometimes", "authn_policies": policies, "openapi": {}
-        })
-    };
+    let metadata: Value = serde_json::from_str(echo_app!("metadata.json")).unwrap();
     json!({ "actions": [
         { "name": "set_js_app", "args": { "bundle": {
-            "metadata": { "endpoints": {
-                "/echo": { "post": endpoint("echo", "readonly", json!(["user_cert"])) },
-                "/records/{id}": {
-                    "put": endpoint("put", "readwrite", json!(["user_cert"])),
-                    "get": endpoint("get", "readonly", json!(["user_cert"])),
-                },
-                "/claims": { "post": endpoint("claim", "readwrite", json!([])) },
-                "/sneaky": { "post": endpoint("sneakyWrite", "readonly", json!([])) },
-                "/spin": { "get": endpoint("spin", "readonly", json!(["no_auth"])) },
-                "/bogus": { "get": endpoint("echo", "readonly", json!(["no_such_policy"])) },
-            }},
+            "metadata": metadata,
             "modules": [
-                { "name": "app.js", "module": APP_JS },
-                { "name": "lib.js", "module": LIB_JS },
+                { "name": "app.js", "module": echo_app!("app.js") },
+                { "name": "lib.js", "module": echo_app!("lib.js") },
             ],
         }}},
         { "name": "set_js_runtime_options", "args": {
@@ -117,134 +44,6 @@ fn deploy_proposal() -> Value {
             "max_execution_time_ms": 100, "return_exception_details": true,
         }},
     ]})
-}
-
-struct Harness {
-    core: NodeCore,
-    persisted: u64,
-    session: u64,
-    now_ms: u64,
-}
-
-impl Harness {
-    fn call(&mut self, request: Request) -> Response {
-        self.session += 1;
-        self.core.handle(Input::Request {
-            session: self.session,
-            request,
-        });
-        let mut response = None;
-        while let Some(output) = self.core.poll_output() {
-            match output {
-                Output::Respond { response: r, .. } => response = Some(r),
-                Output::AppendLedger { seqno, .. } => self.persisted = seqno.0,
-                Output::CommitLedger { .. } => {}
-            }
-        }
-        response.expect("a response")
-    }
-
-    fn sign_and_persist(&mut self) {
-        self.now_ms += 2_000;
-        self.core.handle(Input::Tick {
-            now_ms: self.now_ms,
-            now_unix: NOW,
-        });
-        while let Some(output) = self.core.poll_output() {
-            if let Output::AppendLedger { seqno, .. } = output {
-                self.persisted = seqno.0;
-            }
-        }
-        self.core.handle(Input::Persisted {
-            up_to: SeqNo(self.persisted),
-        });
-        while self.core.poll_output().is_some() {}
-    }
-
-    /// Sends a COSE Sign1 governance message signed by `member`.
-    fn gov(
-        &mut self,
-        member: &(EcKeyPair, Certificate),
-        path: &str,
-        msg_type: &str,
-        proposal_id: Option<&str>,
-        payload: &[u8],
-    ) -> Response {
-        let member_id = hex::encode(sha256(member.1.der()).0);
-        let mut protected = vec![
-            (Label::Int(4), Cbor::Bytes(member_id.into_bytes())),
-            (
-                Label::Text("ccf.gov.msg.type".into()),
-                Cbor::Text(msg_type.into()),
-            ),
-            (
-                Label::Text("ccf.gov.msg.created_at".into()),
-                Cbor::Integer(NOW.into()),
-            ),
-        ];
-        if let Some(id) = proposal_id {
-            protected.push((
-                Label::Text("ccf.gov.msg.proposal_id".into()),
-                Cbor::Text(id.into()),
-            ));
-        }
-        let body = cose::sign1(&member.0, &protected, payload, false).unwrap();
-        let response = self.call(Request {
-            method: "POST".into(),
-            path: path.into(),
-            query: "api-version=2024-07-01".into(),
-            headers: vec![("content-type".into(), "application/cose".into())],
-            body,
-            client_cert_der: None,
-        });
-        assert!(
-            (200..300).contains(&response.status),
-            "{path}: {} {}",
-            response.status,
-            String::from_utf8_lossy(&response.body)
-        );
-        response
-    }
-
-    /// Proposes `proposal`, votes for it and checks it was accepted.
-    fn pass(&mut self, member: &(EcKeyPair, Certificate), proposal: &Value) {
-        let created = self.gov(
-            member,
-            "/gov/members/proposals:create",
-            "proposal",
-            None,
-            proposal.to_string().as_bytes(),
-        );
-        let id = json_body(&created)["proposalId"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let member_id = hex::encode(sha256(member.1.der()).0);
-        let ballot =
-            json!({ "ballot": "export function vote (proposal, proposerId) { return true }" });
-        let voted = self.gov(
-            member,
-            &format!("/gov/members/proposals/{id}/ballots/{member_id}:submit"),
-            "ballot",
-            Some(&id),
-            ballot.to_string().as_bytes(),
-        );
-        assert_eq!(json_body(&voted)["proposalState"], "Accepted");
-        self.sign_and_persist();
-    }
-}
-
-fn identity(entropy: &mut SeededEntropy, cn: &str) -> (EcKeyPair, Certificate) {
-    let key = EcKeyPair::generate(Curve::P384, entropy).unwrap();
-    let spec = CertificateSpec {
-        subject_cn: cn.into(),
-        sans: vec![],
-        not_before_unix: NOW - 10,
-        not_after_unix: NOW + 1_000_000,
-        is_ca: false,
-    };
-    let cert = issue_self_signed(&key, &spec).unwrap();
-    (key, cert)
 }
 
 fn app_request(
@@ -264,73 +63,24 @@ fn app_request(
     }
 }
 
-fn json_body(response: &Response) -> Value {
-    serde_json::from_slice(&response.body)
-        .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&response.body)))
-}
-
 /// A started node with member0 active, the app deployed, user0 registered and the service open.
 fn open_service_with_app() -> (Harness, Certificate, Certificate, String) {
     let mut entropy = SeededEntropy::from_seed(21);
-    let service = ServiceIdentity::generate(&mut entropy, NOW - 10, NOW + 1_000_000).unwrap();
-    let node =
-        NodeIdentity::generate(&mut entropy, &service, vec![], NOW - 10, NOW + 1_000_000).unwrap();
+    let identities = Identities::generate(&mut entropy, vec![]);
     let member = identity(&mut entropy, "member0");
     let (_, user_cert) = identity(&mut entropy, "user0");
     let (_, stranger_cert) = identity(&mut entropy, "stranger");
-    let genesis = GenesisConfig {
-        members: vec![GenesisMember {
-            cert_pem: member.1.to_pem(),
-            encryption_public_key_pem: None,
-            member_data: None,
-        }],
-        constitution: cloister_js::DEFAULT_CONSTITUTION.into(),
-        recovery_threshold: 1,
-        rpc_address: "127.0.0.1:8000".into(),
-        node_to_node_address: "127.0.0.1:8001".into(),
-        node_encryption_public_key_pem: None,
-    };
-    let mut ledger_secret = [0u8; 32];
-    entropy.fill_bytes(&mut ledger_secret);
-    let service_pem = service.cert_pem();
-    let core = NodeCore::start(
-        NodeSettings::with_genesis(genesis),
-        NodeSecrets {
-            node,
-            service,
-            ledger_secret,
-        },
+    let ledger_secret = random_ledger_secret(&mut entropy);
+    let service_pem = identities.service.cert_pem();
+    let mut h = Harness::start_genesis(
+        identities,
+        &member.1,
+        cloister_js::DEFAULT_CONSTITUTION.into(),
+        ledger_secret,
         Box::new(cloister_js::QuickJsConstitution::new()),
         Frontends::with_builtins(&[]),
-        0,
-        NOW,
-    )
-    .unwrap();
-    let mut h = Harness {
-        core,
-        persisted: 0,
-        session: 0,
-        now_ms: 0,
-    };
-    h.sign_and_persist();
-
-    let member_id = hex::encode(sha256(member.1.der()).0);
-    let update = h.gov(
-        &member,
-        &format!("/gov/members/state-digests/{member_id}:update"),
-        "state_digest",
-        None,
-        b"",
     );
-    let digest = json_body(&update)["stateDigest"].clone();
-    h.gov(
-        &member,
-        &format!("/gov/members/state-digests/{member_id}:ack"),
-        "ack",
-        None,
-        json!({ "stateDigest": digest }).to_string().as_bytes(),
-    );
-    h.sign_and_persist();
+    h.activate_member(&member);
 
     h.pass(&member, &deploy_proposal());
     h.pass(

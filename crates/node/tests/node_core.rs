@@ -5,253 +5,34 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
-use cloister_crypto::cose::{Label, Value as Cbor};
-use cloister_crypto::{
-    Certificate, CertificateSpec, Curve, EcKeyPair, Entropy, SeededEntropy, cose,
-    issue_self_signed, sha256,
-};
-use cloister_gov::{ConstitutionEngine, GovHost, JsFailure, NodeAction, Validation};
-use cloister_kv::Tx;
+mod support;
+
+use cloister_crypto::{Certificate, SeededEntropy, sha256};
 use cloister_merkle::Receipt;
 use cloister_node::apps::logging::LoggingApp;
-use cloister_node::core::{Frontends, Input, NodeCore, NodeSecrets, NodeSettings, Output};
-use cloister_node::rpc::{Request, Response};
-use cloister_node::{GenesisConfig, GenesisMember, NodeIdentity, ServiceIdentity};
-use cloister_types::SeqNo;
-use serde_json::{Value, json};
-
-const NOW: i64 = 1_800_000_000;
-const USERS_CERTS: &str = "public:ccf.gov.users.certs";
-
-/// Accepts every proposal; applies `set_user` and `transition_service_to_open` as CCF's
-/// constitution does.
-struct AcceptAll;
-
-impl ConstitutionEngine for AcceptAll {
-    fn validate(&mut self, _: &mut Tx, _: &str, _: &str) -> Result<Validation, JsFailure> {
-        Ok(Validation {
-            valid: true,
-            description: String::new(),
-        })
-    }
-    fn vote(&mut self, _: &mut Tx, _: &str, _: &str, _: &str) -> Result<bool, JsFailure> {
-        Ok(true)
-    }
-    fn resolve(
-        &mut self,
-        _: &mut Tx,
-        _: &str,
-        _: &str,
-        _: &str,
-        _: &[(String, bool)],
-        _: &str,
-    ) -> Result<String, JsFailure> {
-        Ok("Accepted".to_owned())
-    }
-    fn apply(
-        &mut self,
-        tx: &mut Tx,
-        _: &str,
-        proposal: &str,
-        _: &str,
-        _: &mut dyn GovHost,
-        actions: &mut Vec<NodeAction>,
-    ) -> Result<(), JsFailure> {
-        let proposal: Value = serde_json::from_str(proposal).unwrap();
-        for action in proposal["actions"].as_array().unwrap() {
-            match action["name"].as_str().unwrap() {
-                "set_user" => {
-                    let pem = action["args"]["cert"].as_str().unwrap();
-                    let der = Certificate::from_pem(pem).unwrap().der().to_vec();
-                    tx.put(
-                        USERS_CERTS,
-                        hex::encode(sha256(&der).0).into_bytes(),
-                        pem.as_bytes().to_vec(),
-                    );
-                }
-                "transition_service_to_open" => actions.push(NodeAction::TransitionServiceToOpen {
-                    previous_identity_pem: None,
-                    next_identity_pem: action["args"]["next_service_identity"]
-                        .as_str()
-                        .unwrap()
-                        .to_owned(),
-                }),
-                other => panic!("unexpected action {other}"),
-            }
-        }
-        Ok(())
-    }
-    fn validate_constitution(&mut self, _: &str) -> Result<(), JsFailure> {
-        Ok(())
-    }
-}
-
-struct Harness {
-    core: NodeCore,
-    persisted: u64,
-    session: u64,
-    now_ms: u64,
-}
-
-impl Harness {
-    /// Runs `request` and returns its response; persists whatever the node appended.
-    fn call(&mut self, request: Request) -> Response {
-        self.session += 1;
-        self.core.handle(Input::Request {
-            session: self.session,
-            request,
-        });
-        let mut response = None;
-        while let Some(output) = self.core.poll_output() {
-            match output {
-                Output::Respond { response: r, .. } => response = Some(r),
-                Output::AppendLedger { seqno, .. } => self.persisted = seqno.0,
-                Output::CommitLedger { .. } => {}
-            }
-        }
-        response.expect("a response")
-    }
-
-    /// Lets time pass (a signature is due) and persists everything.
-    fn sign_and_persist(&mut self) {
-        // More than `ledger_signatures.delay` (1 s) later: any unsigned write gets signed.
-        self.now_ms += 2_000;
-        self.core.handle(Input::Tick {
-            now_ms: self.now_ms,
-            now_unix: NOW,
-        });
-        while let Some(output) = self.core.poll_output() {
-            if let Output::AppendLedger { seqno, .. } = output {
-                self.persisted = seqno.0;
-            }
-        }
-        self.core.handle(Input::Persisted {
-            up_to: SeqNo(self.persisted),
-        });
-        while self.core.poll_output().is_some() {}
-    }
-}
-
-fn identity(entropy: &mut SeededEntropy, cn: &str) -> (EcKeyPair, Certificate) {
-    let key = EcKeyPair::generate(Curve::P384, entropy).unwrap();
-    let spec = CertificateSpec {
-        subject_cn: cn.into(),
-        sans: vec![],
-        not_before_unix: NOW - 10,
-        not_after_unix: NOW + 1_000_000,
-        is_ca: false,
-    };
-    let cert = issue_self_signed(&key, &spec).unwrap();
-    (key, cert)
-}
-
-fn gov_request(
-    key: &EcKeyPair,
-    cert: &Certificate,
-    path: &str,
-    msg_type: &str,
-    extra: Option<&str>,
-    payload: &[u8],
-    created_at: i64,
-) -> Request {
-    let member_id = hex::encode(sha256(cert.der()).0);
-    let mut protected = vec![
-        (Label::Int(4), Cbor::Bytes(member_id.into_bytes())),
-        (
-            Label::Text("ccf.gov.msg.type".into()),
-            Cbor::Text(msg_type.into()),
-        ),
-        (
-            Label::Text("ccf.gov.msg.created_at".into()),
-            Cbor::Integer(created_at.into()),
-        ),
-    ];
-    if let Some(proposal_id) = extra {
-        protected.push((
-            Label::Text("ccf.gov.msg.proposal_id".into()),
-            Cbor::Text(proposal_id.into()),
-        ));
-    }
-    let body = cose::sign1(key, &protected, payload, false).unwrap();
-    let (path, query) = path.split_once('?').unwrap_or((path, ""));
-    Request {
-        method: "POST".into(),
-        path: path.into(),
-        query: format!(
-            "{query}{}api-version=2024-07-01",
-            if query.is_empty() { "" } else { "&" }
-        ),
-        headers: vec![("content-type".into(), "application/cose".into())],
-        body,
-        client_cert_der: None,
-    }
-}
-
-fn get(path: &str, cert: Option<&Certificate>) -> Request {
-    let (path, query) = path.split_once('?').unwrap_or((path, ""));
-    Request {
-        method: "GET".into(),
-        path: path.into(),
-        query: query.into(),
-        client_cert_der: cert.map(|c| c.der().to_vec()),
-        ..Request::default()
-    }
-}
-
-fn json_body(response: &Response) -> Value {
-    serde_json::from_slice(&response.body)
-        .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&response.body)))
-}
+use cloister_node::core::Frontends;
+use serde_json::json;
+use support::{
+    AcceptAll, Harness, Identities, NOW, get, gov_request, identity, json_body,
+    random_ledger_secret,
+};
 
 #[test]
 fn a_member_opens_the_service_and_a_user_logs_a_committed_receipted_message() {
     let mut entropy = SeededEntropy::from_seed(11);
-    let service = ServiceIdentity::generate(&mut entropy, NOW - 10, NOW + 1_000_000).unwrap();
-    let node = NodeIdentity::generate(
-        &mut entropy,
-        &service,
-        vec!["127.0.0.1".into()],
-        NOW - 10,
-        NOW + 1_000_000,
-    )
-    .unwrap();
+    let identities = Identities::generate(&mut entropy, vec!["127.0.0.1".into()]);
     let (member_key, member_cert) = identity(&mut entropy, "member0");
     let (_, user_cert) = identity(&mut entropy, "user0");
-    let genesis = GenesisConfig {
-        members: vec![GenesisMember {
-            cert_pem: member_cert.to_pem(),
-            encryption_public_key_pem: None,
-            member_data: None,
-        }],
-        constitution: "export function resolve() { return \"Accepted\"; }".into(),
-        recovery_threshold: 1,
-        rpc_address: "127.0.0.1:8000".into(),
-        node_to_node_address: "127.0.0.1:8001".into(),
-        node_encryption_public_key_pem: None,
-    };
-    let mut ledger_secret = [0u8; 32];
-    entropy.fill_bytes(&mut ledger_secret);
-    let service_pem = service.cert_pem();
-    let core = NodeCore::start(
-        NodeSettings::with_genesis(genesis),
-        NodeSecrets {
-            node,
-            service,
-            ledger_secret,
-        },
+    let ledger_secret = random_ledger_secret(&mut entropy);
+    let service_pem = identities.service.cert_pem();
+    let mut h = Harness::start_genesis(
+        identities,
+        &member_cert,
+        "export function resolve() { return \"Accepted\"; }".into(),
+        ledger_secret,
         Box::new(AcceptAll),
         Frontends::with_builtins(&[&LoggingApp]),
-        0,
-        NOW,
-    )
-    .unwrap();
-    let mut h = Harness {
-        core,
-        persisted: 0,
-        session: 0,
-        now_ms: 0,
-    };
-    h.sign_and_persist();
+    );
 
     // The node answers about itself; the app frontend is closed until the service opens.
     let state = h.call(get("/node/state", None));
@@ -385,42 +166,16 @@ fn a_member_opens_the_service_and_a_user_logs_a_committed_receipted_message() {
 #[test]
 fn unknown_paths_wrong_verbs_and_missing_api_versions_get_ccf_errors() {
     let mut entropy = SeededEntropy::from_seed(12);
-    let service = ServiceIdentity::generate(&mut entropy, NOW - 10, NOW + 1_000_000).unwrap();
-    let node =
-        NodeIdentity::generate(&mut entropy, &service, vec![], NOW - 10, NOW + 1_000_000).unwrap();
+    let identities = Identities::generate(&mut entropy, vec![]);
     let (_, member_cert) = identity(&mut entropy, "member0");
-    let genesis = GenesisConfig {
-        members: vec![GenesisMember {
-            cert_pem: member_cert.to_pem(),
-            encryption_public_key_pem: None,
-            member_data: None,
-        }],
-        constitution: String::new(),
-        recovery_threshold: 1,
-        rpc_address: "127.0.0.1:8000".into(),
-        node_to_node_address: "127.0.0.1:8001".into(),
-        node_encryption_public_key_pem: None,
-    };
-    let core = NodeCore::start(
-        NodeSettings::with_genesis(genesis),
-        NodeSecrets {
-            node,
-            service,
-            ledger_secret: [1; 32],
-        },
+    let mut h = Harness::start_genesis(
+        identities,
+        &member_cert,
+        String::new(),
+        [1; 32],
         Box::new(AcceptAll),
         Frontends::with_builtins(&[]),
-        0,
-        NOW,
-    )
-    .unwrap();
-    let mut h = Harness {
-        core,
-        persisted: 0,
-        session: 0,
-        now_ms: 0,
-    };
-    h.sign_and_persist();
+    );
     let missing = h.call(get("/node/nope", None));
     assert_eq!(
         (
