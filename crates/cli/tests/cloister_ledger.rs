@@ -17,7 +17,7 @@ use cloister_kv::{LedgerSecret, commit_evidence};
 use cloister_merkle::ProofElement;
 use cloister_node::build_receipt;
 use serde_json::Value;
-use support::{ccf_python, cloister, run_ccf_tool};
+use support::{ccf_python, cloister, read_ledger_summary};
 
 const PRIVATE_CANARY: &[u8] = b"private-canary-5f1c9a7e-do-not-leak";
 const PUBLIC_CANARY: &[u8] = b"public-canary-8d2b4e60-visible";
@@ -79,30 +79,9 @@ fn ccf_read_ledger_verifies_a_cloister_ledger() {
     let dir = tempfile::tempdir().unwrap();
     let ledger_dir = dir.path().join("ledger");
     sample(&ledger_dir);
-    let dir_arg = ledger_dir.to_str().unwrap();
 
     for extra in [&[][..], &["--uncommitted"][..]] {
-        let mut args = vec![dir_arg];
-        args.extend_from_slice(extra);
-        let output = run_ccf_tool(&python, "read_ledger.py", &args);
-        let text = String::from_utf8_lossy(&output.stdout).to_string();
-        assert!(
-            output.status.success(),
-            "read_ledger.py {extra:?} failed:\n{}\n{}",
-            tail(&text),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert!(
-            text.contains("Ledger verification complete"),
-            "{}",
-            tail(&text)
-        );
-        let python_summary = text
-            .lines()
-            .rev()
-            .find(|l| l.starts_with("Found "))
-            .unwrap()
-            .to_owned();
+        let python_summary = read_ledger_summary(&python, &ledger_dir, extra);
 
         // Cloister's verifier agrees line for line.
         let ours = cloister()
@@ -118,11 +97,6 @@ fn ccf_read_ledger_verifies_a_cloister_ledger() {
             "python: {python_summary}\nours: {ours_text}"
         );
     }
-}
-
-fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(15)..].join("\n")
 }
 
 #[test]

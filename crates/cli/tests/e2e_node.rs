@@ -18,7 +18,7 @@ use cloister_client::{Client, Method, ProposalState, verify_receipt_json};
 use cloister_types::TxId;
 use live_node::{GOV_API, TestNetwork, body_text, cloister_bin, run};
 use serde_json::{Value, json};
-use support::{ccf_python, run_ccf_tool};
+use support::{ccf_python, read_ledger_summary, summary_line};
 
 /// Random-looking messages: the private one must never reach the ledger in clear, the public
 /// one must (the positive control).
@@ -309,40 +309,12 @@ fn read_ledger_agrees(python: &Path, ledger_dir: &Path, cloister_summary: &str) 
         "no committed chunk: {names:?}"
     );
     eprintln!("e2e_node: ledger files {names:?}");
-    let dir = ledger_dir.to_str().unwrap();
     for extra in [&[][..], &["--uncommitted"][..]] {
-        let mut args = vec![dir];
-        args.extend_from_slice(extra);
-        let out = run_ccf_tool(python, "read_ledger.py", &args);
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "read_ledger.py {extra:?} failed:\n{}\n{}",
-            tail(&stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            stdout.contains("Ledger verification complete"),
-            "{}",
-            tail(&stdout)
-        );
+        let summary = read_ledger_summary(python, ledger_dir, extra);
         if !extra.is_empty() {
-            assert_eq!(summary_line(&stdout), cloister_summary);
+            assert_eq!(summary, cloister_summary);
         }
     }
-}
-
-fn summary_line(text: &str) -> String {
-    text.lines()
-        .rev()
-        .find(|l| l.starts_with("Found "))
-        .unwrap_or_else(|| panic!("no summary in:\n{}", tail(text)))
-        .to_owned()
-}
-
-fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(15)..].join("\n")
 }
 
 /// The private message is encrypted in every ledger file; the public one is in clear.

@@ -44,3 +44,41 @@ pub fn run_ccf_tool(python: &Path, tool: &str, args: &[&str]) -> Output {
 pub fn cloister() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cloister"))
 }
+
+/// Runs CCF's `read_ledger.py` on `ledger_dir` with `extra` options, requires "Ledger
+/// verification complete" and exit 0, and returns its summary line ("Found N signatures, and
+/// verified until v.s").
+pub fn read_ledger_summary(python: &Path, ledger_dir: &Path, extra: &[&str]) -> String {
+    let mut args = vec![ledger_dir.to_str().expect("UTF-8 ledger path")];
+    args.extend_from_slice(extra);
+    let output = run_ccf_tool(python, "read_ledger.py", &args);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "read_ledger.py {extra:?} failed:\n{}\n{}",
+        tail(&stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("Ledger verification complete"),
+        "{}",
+        tail(&stdout)
+    );
+    summary_line(&stdout)
+}
+
+/// The "Found N signatures, and verified until v.s" line that read_ledger.py and
+/// `cloister ledger verify` both print.
+pub fn summary_line(text: &str) -> String {
+    text.lines()
+        .rev()
+        .find(|line| line.starts_with("Found "))
+        .unwrap_or_else(|| panic!("no summary in:\n{}", tail(text)))
+        .to_owned()
+}
+
+/// The last lines of a tool's output, for failure messages.
+pub fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(15)..].join("\n")
+}
