@@ -82,6 +82,8 @@ impl NodeCore {
             let mut actions = Vec::new();
             let mut gov_host = NodeGovHost {
                 latest_ledger_secret_seqno: 1,
+                service: &self.service,
+                now_unix: self.now_unix,
             };
             let view = NodeView {
                 node_id: &self.node.id,
@@ -96,6 +98,10 @@ impl NodeCore {
                 now_unix: self.now_unix,
                 settings: &self.settings,
                 service_open: self.service_open,
+                service: &self.service,
+                ledger_secrets: self.store.secrets(),
+                primary: Some(&self.node.id),
+                is_primary: true,
             };
             let result = handler(&mut EndpointContext {
                 request,

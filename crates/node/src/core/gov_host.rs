@@ -6,15 +6,20 @@ use cloister_kv::Tx;
 use cloister_types::ApiError;
 use serde_json::Value;
 
+use crate::identity::ServiceIdentity;
 use crate::tables::{SERVICE_INFO, SINGLETON_KEY};
 
 /// The node's side of `ccf.network.*`.
 #[derive(Debug)]
-pub struct NodeGovHost {
+pub struct NodeGovHost<'a> {
     pub latest_ledger_secret_seqno: u64,
+    /// Endorses joining nodes' certificates.
+    pub service: &'a ServiceIdentity,
+    /// Wall-clock seconds (certificate validity starts here when `valid_from` is not given).
+    pub now_unix: i64,
 }
 
-impl GovHost for NodeGovHost {
+impl GovHost for NodeGovHost<'_> {
     fn generate_endorsed_certificate(
         &mut self,
         _csr_pem: &str,

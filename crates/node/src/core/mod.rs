@@ -86,6 +86,14 @@ pub struct NodeView<'a> {
     pub settings: &'a NodeSettings,
     /// Whether `public:ccf.gov.service.info` says Open at the committed level.
     pub service_open: bool,
+    /// The service identity (its key endorses joining nodes' certificates).
+    pub service: &'a ServiceIdentity,
+    /// Every ledger secret of the service (a trusted joiner receives them).
+    pub ledger_secrets: &'a LedgerSecrets,
+    /// The primary as this node knows it (itself when it is the primary).
+    pub primary: Option<&'a NodeId>,
+    /// Whether this node is the primary.
+    pub is_primary: bool,
 }
 
 /// The keys a starting node creates its service with (drawn by the host from its entropy).

@@ -25,7 +25,7 @@ pub struct EndpointContext<'a> {
     /// The constitution's interpreter (governance endpoints).
     pub engine: &'a mut (dyn ConstitutionEngine + Send),
     /// `ccf.network.*` for the constitution's `apply`.
-    pub gov_host: &'a mut NodeGovHost,
+    pub gov_host: &'a mut NodeGovHost<'a>,
     /// `ccf.node.*` requests made by `apply`.
     pub node_actions: &'a mut Vec<NodeAction>,
 }
