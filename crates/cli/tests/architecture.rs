@@ -52,7 +52,22 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cloister-kv",
         ],
     ),
+    ("cloister-sim", SIM),
     ("cloister", CLI),
+];
+
+/// The simulator: the node, the checks and everything below them (no host, no client).
+const SIM: &[&str] = &[
+    "cloister-types",
+    "cloister-crypto",
+    "cloister-merkle",
+    "cloister-ledger",
+    "cloister-kv",
+    "cloister-raft",
+    "cloister-gov",
+    "cloister-js",
+    "cloister-node",
+    "cloister-check",
 ];
 
 const NODE_AND_BELOW_WITHOUT_NODE: &[&str] = &[
