@@ -6,6 +6,7 @@
 
 mod aead;
 pub mod cose;
+mod csr;
 mod ecdsa;
 mod entropy;
 mod error;
@@ -16,6 +17,7 @@ mod rsa;
 mod x509;
 
 pub use aead::{AES_256_KEY_BYTES, Aes256GcmKey, GCM_IV_BYTES, GCM_TAG_BYTES};
+pub use csr::{CertificateSigningRequest, issue_from_csr};
 pub use ecdsa::{Curve, EcKeyPair, EcPublicKey};
 pub use entropy::{Entropy, OsEntropy, SeededEntropy};
 pub use error::CryptoError;
