@@ -54,6 +54,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     ("cloister-sim", SIM),
     ("cloister", CLI),
+    (
+        "cloister-bench",
+        &["cloister-types", "cloister-crypto", "cloister-merkle", "cloister-client"],
+    ),
 ];
 
 /// The simulator: the node, the checks and everything below them (no host, no client).
