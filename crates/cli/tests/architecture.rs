@@ -56,7 +56,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cloister", CLI),
     (
         "cloister-bench",
-        &["cloister-types", "cloister-crypto", "cloister-merkle", "cloister-client"],
+        &[
+            "cloister-types",
+            "cloister-crypto",
+            "cloister-merkle",
+            "cloister-client",
+        ],
     ),
 ];
 
