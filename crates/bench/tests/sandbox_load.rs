@@ -32,8 +32,8 @@ fn cloister_bin() -> PathBuf {
     let built = Command::new(cargo)
         .args(["build", "-q", "-p", "cloister", "--bin", "cloister"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status();
-    if !matches!(built, Ok(status) if status.success()) {
+        .output();
+    if !matches!(&built, Ok(out) if out.status.success()) {
         eprintln!(
             "cargo build -p cloister failed; using {} as it is",
             bin.display()
