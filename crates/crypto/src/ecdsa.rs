@@ -19,10 +19,13 @@ use cloister_types::NodeId;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
+use aws_lc_rs::encoding::{AsBigEndian, EcPrivateKeyBin};
+
 use crate::entropy::Entropy;
 use crate::error::CryptoError;
 use crate::hash::sha256;
 use crate::pem::{encode_pem, first_pem_block};
+use crate::rfc6979::DeterministicSigner;
 
 /// A NIST curve supported for signing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -114,7 +117,7 @@ impl Curve {
     }
 
     /// The group order n, big-endian (SEC 2 §2.4.2, §2.5.1).
-    fn order(self) -> &'static [u8] {
+    pub(crate) fn order(self) -> &'static [u8] {
         match self {
             Curve::P256 => &P256_ORDER,
             Curve::P384 => &P384_ORDER,
@@ -123,17 +126,23 @@ impl Curve {
 }
 
 /// An ECDSA private key. `Debug` shows only the curve and the public key's digest.
+///
+/// Signatures are randomised (aws-lc) unless the key signs deterministically (RFC 6979): keys
+/// generated from an [`Entropy`] whose `deterministic_signatures()` is true, such as
+/// `SeededEntropy`, and keys opted in with [`EcKeyPair::with_deterministic_signatures`].
 #[derive(Clone)]
 pub struct EcKeyPair {
     curve: Curve,
     der_signer: EcdsaKeyPair,
     raw_signer: EcdsaKeyPair,
     public: EcPublicKey,
+    deterministic: Option<DeterministicSigner>,
 }
 
 impl EcKeyPair {
     /// A fresh key whose scalar comes from `entropy` (rejection sampling below the order), so a
-    /// seeded `Entropy` gives the same key every time.
+    /// seeded `Entropy` gives the same key every time; if `entropy.deterministic_signatures()`,
+    /// the key's signatures are RFC 6979 deterministic too.
     pub fn generate(curve: Curve, entropy: &mut dyn Entropy) -> Result<EcKeyPair, CryptoError> {
         let mut scalar = [0u8; 48];
         let scalar = &mut scalar[..curve.scalar_bytes()];
@@ -143,6 +152,15 @@ impl EcKeyPair {
                 let mut der = sec1_private_key_der(curve, scalar);
                 let key = EcKeyPair::from_private_der(&der);
                 der.fill(0);
+                let key = match key {
+                    Ok(key) if entropy.deterministic_signatures() => {
+                        DeterministicSigner::from_scalar(curve, scalar).map(|signer| EcKeyPair {
+                            deterministic: Some(signer),
+                            ..key
+                        })
+                    }
+                    other => other,
+                };
                 scalar.fill(0);
                 return key;
             }
@@ -170,6 +188,29 @@ impl EcKeyPair {
         ))
     }
 
+    /// The same key, signing with RFC 6979 deterministic nonces from now on (for keys read
+    /// from PEM or DER that a replayable run signs with).
+    pub fn with_deterministic_signatures(self) -> Result<EcKeyPair, CryptoError> {
+        if self.deterministic.is_some() {
+            return Ok(self);
+        }
+        let scalar: EcPrivateKeyBin<'static> = self
+            .der_signer
+            .private_key()
+            .as_be_bytes()
+            .map_err(|_| CryptoError::InvalidKey("cannot export the private scalar".into()))?;
+        let signer = DeterministicSigner::from_scalar(self.curve, scalar.as_ref())?;
+        Ok(EcKeyPair {
+            deterministic: Some(signer),
+            ..self
+        })
+    }
+
+    /// Whether this key's signatures are deterministic (RFC 6979) rather than randomised.
+    pub fn has_deterministic_signatures(&self) -> bool {
+        self.deterministic.is_some()
+    }
+
     /// PKCS#8 `PRIVATE KEY` PEM.
     pub fn to_pem(&self) -> String {
         let pkcs8 = self.der_signer.to_pkcs8v1();
@@ -192,6 +233,9 @@ impl EcKeyPair {
     /// CCF signs 32-byte Merkle roots with P-384 node keys this way (§3.5).
     pub fn sign_prehashed_der(&self, digest: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let digest = prehashed_digest(self.curve, digest)?;
+        if let Some(signer) = &self.deterministic {
+            return signer.sign_der(digest.as_ref());
+        }
         let signature = self
             .der_signer
             .sign_digest(&digest)
@@ -203,6 +247,9 @@ impl EcKeyPair {
     /// and TLS use it).
     pub fn sign_der(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let digest = digest::digest(self.curve.digest_algorithm(), message);
+        if let Some(signer) = &self.deterministic {
+            return signer.sign_der(digest.as_ref());
+        }
         let signature = self
             .der_signer
             .sign_digest(&digest)
@@ -214,6 +261,9 @@ impl EcKeyPair {
     /// for P-384), raw r‖s fixed-width output.
     pub fn sign_cose(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let digest = digest::digest(self.curve.digest_algorithm(), message);
+        if let Some(signer) = &self.deterministic {
+            return signer.sign_raw(digest.as_ref());
+        }
         let signature = self
             .raw_signer
             .sign_digest(&digest)
@@ -236,6 +286,7 @@ impl EcKeyPair {
             der_signer,
             raw_signer,
             public,
+            deterministic: None,
         })
     }
 }
@@ -677,6 +728,102 @@ cd++ba8FgYDEqCZCaAFmIV9AXUG3mbz7X74YT6cao2bXcppBpNpn0goL/w==
             EcKeyPair::from_pem("nothing"),
             Err(CryptoError::MissingPemBlock(_))
         ));
+    }
+
+    /// RFC 6979 A.2.5 (P-256, SHA-256) and A.2.6 (P-384, SHA-384): key x, message "sample",
+    /// expected (r, s). Python `cryptography` with `deterministic_signing=True` agrees.
+    const RFC6979_SAMPLE: [(Curve, &str, &str, &str); 2] = [
+        (
+            Curve::P256,
+            "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721",
+            "efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf3716",
+            "f7cb1c942d657c41d436c7a1b6e29f65f3e900dbb9aff4064dc4ab2f843acda8",
+        ),
+        (
+            Curve::P384,
+            "6b9d3dad2e1b8c1c05b19875b6659f4de23c3b667bf297ba9aa47740787137d8\
+             96d5724e4c70a825f872c9ea60d2edf5",
+            "94edbb92a5ecb8aad4736e56c691916b3f88140666ce9fa73d64c4ea95ad133c\
+             81a648152e44acf96e36dd1e80fabe46",
+            "99ef4aeb15f178cea1fe40db2603138f130e740a19624526203b6351d0a3a94f\
+             a329c145786e679e7b82c71a38628ac8",
+        ),
+    ];
+
+    fn key_from_scalar_hex(curve: Curve, scalar: &str) -> EcKeyPair {
+        let der = sec1_private_key_der(curve, &hex::decode(scalar).unwrap());
+        EcKeyPair::from_private_der(&der).unwrap()
+    }
+
+    #[test]
+    fn deterministic_signatures_are_rfc6979() {
+        for (curve, x, r, s) in RFC6979_SAMPLE {
+            let key = key_from_scalar_hex(curve, x)
+                .with_deterministic_signatures()
+                .unwrap();
+            assert!(key.has_deterministic_signatures());
+            let raw = key.sign_cose(b"sample").unwrap();
+            assert_eq!(hex::encode(&raw), format!("{r}{s}"), "{curve:?}");
+            // Both r and s have their top bit set, so each DER INTEGER gets a 0x00 prefix.
+            let der = match curve {
+                Curve::P256 => format!("3046022100{r}022100{s}"),
+                Curve::P384 => format!("3066023100{r}023100{s}"),
+            };
+            assert_eq!(hex::encode(key.sign_der(b"sample").unwrap()), der);
+            // The same as a prehashed signature over the curve hash of "sample".
+            let digest = digest::digest(curve.digest_algorithm(), b"sample");
+            assert_eq!(
+                hex::encode(key.sign_prehashed_der(digest.as_ref()).unwrap()),
+                der
+            );
+            key.public_key().verify_cose(b"sample", &raw).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_digest_above_the_order_is_reduced_before_the_nonce_as_rfc6979_says() {
+        // Python `cryptography`: deterministic ECDSA(Prehashed(SHA256)) over 32 bytes of 0xff
+        // (above the P-256 order) with the A.2.5 key.
+        const EXPECTED: &str = "304502201f2adbc54b88764c279f689fc9505959fc9e73e80dc20889a4e0be9\
+            1865de75b0221009d109b65e2fbfc0ae42ba0b2e5f03670cd458cff4882df6783f3d93d607d1755";
+        let (curve, x, _, _) = RFC6979_SAMPLE[0];
+        let key = key_from_scalar_hex(curve, x)
+            .with_deterministic_signatures()
+            .unwrap();
+        let digest = [0xffu8; 32];
+        let sig = key.sign_prehashed_der(&digest).unwrap();
+        assert_eq!(hex::encode(&sig), EXPECTED);
+        key.public_key()
+            .verify_prehashed_der(&digest, &sig)
+            .unwrap();
+    }
+
+    #[test]
+    fn seeded_keys_sign_deterministically_and_verify() {
+        let root = sha256(b"merkle root").0;
+        for curve in [Curve::P256, Curve::P384] {
+            let (one, two) = (key(curve, 11), key(curve, 11));
+            assert!(one.has_deterministic_signatures());
+            let public = one.public_key();
+
+            let der = one.sign_der(b"tbs").unwrap();
+            assert_eq!(der, one.sign_der(b"tbs").unwrap());
+            assert_eq!(der, two.sign_der(b"tbs").unwrap());
+            assert_ne!(der, one.sign_der(b"tbs2").unwrap());
+            public.verify_der(b"tbs", &der).unwrap();
+
+            let prehashed = one.sign_prehashed_der(&root).unwrap();
+            assert_eq!(prehashed, two.sign_prehashed_der(&root).unwrap());
+            public.verify_prehashed_der(&root, &prehashed).unwrap();
+
+            let cose = one.sign_cose(b"Sig_structure").unwrap();
+            assert_eq!(cose.len(), 2 * curve.scalar_bytes());
+            assert_eq!(cose, two.sign_cose(b"Sig_structure").unwrap());
+            public.verify_cose(b"Sig_structure", &cose).unwrap();
+
+            // Another seed, another key, other signatures.
+            assert_ne!(cose, key(curve, 12).sign_cose(b"Sig_structure").unwrap());
+        }
     }
 
     #[test]

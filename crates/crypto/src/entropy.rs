@@ -10,6 +10,13 @@ use crate::hash::sha256_concat;
 pub trait Entropy {
     /// Fills `out` entirely with random bytes.
     fn fill_bytes(&mut self, out: &mut [u8]);
+
+    /// Whether keys generated from this source sign deterministically (RFC 6979 nonces instead
+    /// of random ones), so that a replayed run produces the same signature bytes. Only
+    /// replayable sources say yes; randomised signing is faster.
+    fn deterministic_signatures(&self) -> bool {
+        false
+    }
 }
 
 /// The operating system's generator (through aws-lc). Only hosts construct this.
@@ -67,6 +74,11 @@ impl SeededEntropy {
 }
 
 impl Entropy for SeededEntropy {
+    /// A seeded run must replay byte for byte, signatures included.
+    fn deterministic_signatures(&self) -> bool {
+        true
+    }
+
     fn fill_bytes(&mut self, out: &mut [u8]) {
         let mut written = 0;
         while written < out.len() {

@@ -13,6 +13,7 @@ mod error;
 mod hash;
 mod hmac;
 mod pem;
+mod rfc6979;
 mod rsa;
 mod x509;
 

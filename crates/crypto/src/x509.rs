@@ -410,15 +410,23 @@ mod tests {
     }
 
     #[test]
-    fn issuing_is_a_pure_function_of_its_inputs_apart_from_the_signature() {
+    fn issuing_is_a_pure_function_of_its_inputs() {
         let service = key(Curve::P384, 1);
         let a = issue_self_signed(&service, &spec("CCF Service", true)).unwrap();
         let b = issue_self_signed(&service, &spec("CCF Service", true)).unwrap();
-        // ECDSA signatures are randomised by aws-lc; everything signed is identical.
-        assert_eq!(a.tbs, b.tbs);
+        // A seeded key signs with RFC 6979 nonces, so even the signature is the same.
+        assert_eq!(a, b);
+        // The same key read from PEM (not opted in) signs randomly with aws-lc; everything
+        // signed is still the same.
+        let random = EcKeyPair::from_pem(&service.to_pem()).unwrap();
+        let c = issue_self_signed(&random, &spec("CCF Service", true)).unwrap();
+        let d = issue_self_signed(&random, &spec("CCF Service", true)).unwrap();
+        assert_eq!(c.tbs, d.tbs);
+        assert_ne!(c.signature, d.signature);
+        c.verify_issued_by(&service.public_key()).unwrap();
         let mut renewed = spec("CCF Service", true);
         renewed.not_after_unix += 1;
-        let c = issue_self_signed(&service, &renewed).unwrap();
+        let e = issue_self_signed(&service, &renewed).unwrap();
         let serial = |cert: &Certificate| {
             X509Certificate::from_der(&cert.der)
                 .unwrap()
@@ -428,7 +436,7 @@ mod tests {
                 .to_vec()
         };
         assert_eq!(serial(&a), serial(&b));
-        assert_ne!(serial(&a), serial(&c));
+        assert_ne!(serial(&a), serial(&e));
     }
 
     #[test]
