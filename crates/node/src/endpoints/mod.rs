@@ -2,6 +2,7 @@
 
 pub mod common;
 pub mod gov;
+pub mod join;
 pub mod node;
 pub mod openapi;
 

@@ -105,6 +105,7 @@ pub fn install(registry: &mut EndpointRegistry<Handler>) {
     for (method, path, forwarding, handler) in endpoints {
         registry.install(endpoint(method, path, forwarding, handler));
     }
+    crate::endpoints::join::install(registry);
 }
 
 fn state(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
