@@ -13,6 +13,7 @@ mod error;
 mod genesis;
 mod history;
 mod identity;
+pub mod peer_wire;
 mod receipt_index;
 mod receipts;
 pub mod rpc;
