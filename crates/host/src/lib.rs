@@ -15,6 +15,7 @@ mod ledger_writer;
 mod limits;
 mod linger;
 mod node_driver;
+pub mod peer;
 mod response;
 mod server;
 mod sessions;
@@ -29,7 +30,7 @@ pub use config::{
 pub use error::HostError;
 pub use handler::{HostRequest, HostResponse, RequestHandler};
 pub use ledger_writer::LedgerDirWriter;
-pub use node_driver::{NodeDriver, NodeHandle};
+pub use node_driver::{NodeDriver, NodeHandle, PeerLink, PeerSend};
 pub use server::RpcServer;
 pub use shutdown::{ShutdownSignal, StopSignal};
 pub use tls::TlsIdentity;
