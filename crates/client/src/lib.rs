@@ -11,6 +11,7 @@ mod connection;
 mod cose_sign;
 mod error;
 mod gov;
+mod join;
 mod receipts;
 mod target;
 mod tls;
@@ -26,5 +27,9 @@ pub use gov::{
     StateDigest, Submitted, unix_now,
 };
 pub use http::Method;
+pub use join::{
+    JOIN_PATH, JoinAddresses, JoinOut, JoinRequest, NetworkInfo, VIRTUAL_MEASUREMENT, join_in,
+    join_once, parse_join_out, virtual_quote_info,
+};
 pub use receipts::{Frontend, VerifiedReceipt, verify_receipt_json};
 pub use tx_status::TX_POLL_INTERVAL_MS;
