@@ -7,8 +7,8 @@
 //! parsing and the self-signature check go through x509-parser and aws-lc here, so a CSR with
 //! extensions rcgen's own reader refuses is still read.
 
-use std::fmt;
-use std::net::IpAddr;
+use core::net::IpAddr;
+use std::fmt; // formatting only (std::net is banned from sans-IO sources)
 
 use aws_lc_rs::signature::{self as sig, EcdsaVerificationAlgorithm};
 use rcgen::{
