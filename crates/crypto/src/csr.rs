@@ -8,7 +8,7 @@
 //! extensions rcgen's own reader refuses is still read.
 
 use core::net::IpAddr;
-use std::fmt; // formatting only (std::net is banned from sans-IO sources)
+use std::fmt;
 
 use aws_lc_rs::signature::{self as sig, EcdsaVerificationAlgorithm};
 use rcgen::{
