@@ -1,6 +1,7 @@
 //! Throughput of the operations on CCF's hot paths: P-384 root signatures (one per signature
-//! transaction, §3.5; randomised aws-lc and RFC 6979 deterministic for seeded keys), their verification (every backup, every receipt), AES-GCM over entry
-//! private domains and SHA-256 over whole entries (§3.1).
+//! transaction, §3.5; randomised aws-lc and RFC 6979 deterministic for seeded keys), their
+//! verification (every backup, every receipt), AES-GCM over entry private domains and SHA-256
+//! over whole entries (§3.1).
 
 // A benchmark whose fixed setup fails has nothing to measure; stopping loudly is right.
 #![allow(clippy::unwrap_used)]

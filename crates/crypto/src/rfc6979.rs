@@ -1,7 +1,7 @@
 //! Deterministic ECDSA signing (RFC 6979) for keys made from a seeded `Entropy`, so that the
 //! simulator replays node, COSE and certificate signatures byte for byte. RustCrypto's `p256`
 //! signs P-256; P-384 takes its nonce from the `rfc6979` crate, R = kG from aws-lc and s from
-//! `p384` scalars (2x aws-lc's randomised signing instead of 15x). aws-lc-rs stays the signer
+//! `p384` scalars (2x aws-lc's randomised signing instead of 13x). aws-lc-rs stays the signer
 //! for OS-entropy keys and the verifier for everything.
 //!
 //! The nonce's HMAC_DRBG uses the curve's own hash (SHA-256 for P-256, SHA-384 for P-384), as
