@@ -4,6 +4,7 @@
 //! Later issues add the Raft, client-history and governance invariants here (TESTING.md).
 #![forbid(unsafe_code)]
 
+pub mod invariants;
 mod ledger_files;
 mod ledger_report;
 
