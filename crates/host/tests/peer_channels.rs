@@ -280,3 +280,58 @@ async fn removed_peer_and_shutdown_stop_the_channels() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn garbage_from_unauthenticated_connections_is_harmless() {
+    use tokio::io::AsyncWriteExt;
+    let service = service();
+    let (a, b) = (node(&service), node(&service));
+    let (a_net, _a_inbox) = start(config(&a, &service)).await;
+    let (b_net, mut b_inbox) = start(config(&b, &service)).await;
+    // Not TLS at all, then a TLS-looking record announcing a huge length, then silence.
+    for garbage in [
+        b"GET / HTTP/1.1\r\n\r\n".to_vec(),
+        vec![0x16, 0x03, 0x01, 0xff, 0xff, 0x01],
+        vec![0; 4096],
+    ] {
+        let mut raw = tokio::net::TcpStream::connect(b_net.local_addr())
+            .await
+            .unwrap();
+        raw.write_all(&garbage).await.unwrap();
+    }
+    a_net.set_peers(vec![(b.id.clone(), address(&b_net))]);
+    a_net.send(&b.id, b"still here".to_vec());
+    assert_eq!(
+        next(&mut b_inbox).await,
+        (a.id.clone(), b"still here".to_vec())
+    );
+}
+
+#[tokio::test]
+async fn accepted_connections_are_bounded() {
+    let service = service();
+    let (a, b) = (node(&service), node(&service));
+    let (a_net, _a_inbox) = start(config(&a, &service)).await;
+    let (b_net, mut b_inbox) = start(PeerConfig {
+        incoming_connections_max: 2,
+        ..config(&b, &service)
+    })
+    .await;
+    // Two idle connections (handshakes never started) take both places.
+    let mut idle = Vec::new();
+    for _ in 0..2 {
+        idle.push(
+            tokio::net::TcpStream::connect(b_net.local_addr())
+                .await
+                .unwrap(),
+        );
+    }
+    a_net.set_peers(vec![(b.id.clone(), address(&b_net))]);
+    a_net.send(&b.id, b"waits for a place".to_vec());
+    expect_quiet(&mut b_inbox).await;
+    drop(idle);
+    assert_eq!(
+        next(&mut b_inbox).await,
+        (a.id.clone(), b"waits for a place".to_vec())
+    );
+}
