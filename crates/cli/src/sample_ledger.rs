@@ -235,7 +235,11 @@ impl Sink {
                         }
                     }
                     Output::CommitLedger { up_to } => self.writer.commit(up_to.0)?,
-                    Output::Respond { .. } => {}
+                    // One node: nothing is sent, and nothing rolls back.
+                    Output::Respond { .. } | Output::SendPeer { .. } | Output::Peers { .. } => {}
+                    Output::TruncateLedger { after } => {
+                        anyhow::bail!("a single node rolled back to {after}")
+                    }
                 }
             }
             let Some(up_to) = appended else { return Ok(()) };

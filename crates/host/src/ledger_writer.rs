@@ -11,7 +11,7 @@ use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use cloister_ledger::{ChunkBuilder, ChunkName, EntryFlags};
+use cloister_ledger::{ChunkBuilder, ChunkName, EntryFlags, parse_chunk};
 
 /// The open chunk.
 #[derive(Debug)]
@@ -106,6 +106,63 @@ impl LedgerDirWriter {
             fs::rename(&chunk.path, &target)
                 .with_context(|| format!("renaming {}", chunk.path.display()))?;
         }
+        Ok(())
+    }
+
+    /// Drops every entry after `after` (consensus rolled back an uncommitted suffix, spec §1.3
+    /// `truncate`): later chunks are deleted, and the chunk holding `after` is cut there and
+    /// becomes the open chunk again.
+    pub fn truncate(&mut self, after: u64) -> anyhow::Result<()> {
+        if after + 1 >= self.next_seqno {
+            return Ok(());
+        }
+        if let Some(open) = self.open.take() {
+            if open.start > after {
+                drop(open.file);
+                fs::remove_file(&open.path)
+                    .with_context(|| format!("removing {}", open.path.display()))?;
+            } else {
+                let mut open = open;
+                open.file.flush()?;
+                let keep = usize::try_from(after + 1 - open.start)?;
+                let len = open.builder.truncate(keep);
+                let file = open.file.get_mut();
+                file.set_len(len)?;
+                file.seek(SeekFrom::Start(len))?;
+                self.open = Some(open);
+            }
+        }
+        while self.open.is_none() {
+            let Some(chunk) = self.complete.pop() else {
+                break;
+            };
+            if chunk.start > after {
+                fs::remove_file(&chunk.path)
+                    .with_context(|| format!("removing {}", chunk.path.display()))?;
+                continue;
+            }
+            self.reopen(chunk, after)?;
+        }
+        self.next_seqno = after + 1;
+        Ok(())
+    }
+
+    /// Turns a complete chunk back into the open chunk, keeping entries up to `after`.
+    fn reopen(&mut self, chunk: CompleteChunk, after: u64) -> anyhow::Result<()> {
+        let bytes =
+            fs::read(&chunk.path).with_context(|| format!("reading {}", chunk.path.display()))?;
+        let parse =
+            parse_chunk(&bytes).with_context(|| format!("parsing {}", chunk.path.display()))?;
+        let keep = usize::try_from(after + 1 - chunk.start)?;
+        let mut open = open_chunk(&self.dir, chunk.start)?;
+        for entry in parse.entries.iter().take(keep) {
+            open.builder.push(entry.bytes)?;
+            open.file.write_all(entry.bytes)?;
+        }
+        open.file.flush()?;
+        fs::remove_file(&chunk.path)
+            .with_context(|| format!("removing {}", chunk.path.display()))?;
+        self.open = Some(open);
         Ok(())
     }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use cloister_node::core::{Input, NodeCore, Output};
 use cloister_node::rpc::{Request, Response};
-use cloister_types::{ApiError, SeqNo};
+use cloister_types::{ApiError, NodeId, SeqNo};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::handler::{HostRequest, HostResponse, RequestHandler};
@@ -23,10 +23,31 @@ const REQUEST_QUEUE_MAX: usize = 4096;
 
 type Pending = (Request, oneshot::Sender<Response>);
 
+/// How the node's task reaches other nodes (the node-to-node channels).
+pub trait PeerSend: Send {
+    /// Sends one frame to `to`; never blocks (a full queue drops it, as the network may).
+    fn send(&self, to: &NodeId, bytes: Vec<u8>);
+    /// The nodes to keep channels to, with their node-to-node addresses.
+    fn set_peers(&self, peers: Vec<(NodeId, String)>);
+}
+
+/// The node's side of the channels: where frames go, and where authenticated frames come from.
+pub struct PeerLink {
+    pub outgoing: Box<dyn PeerSend>,
+    pub incoming: mpsc::Receiver<(NodeId, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for PeerLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerLink").finish_non_exhaustive()
+    }
+}
+
 /// The node's task.
 pub struct NodeDriver {
     core: NodeCore,
     ledger: LedgerDirWriter,
+    peers: Option<PeerLink>,
     requests: mpsc::Receiver<Pending>,
     replies: BTreeMap<u64, oneshot::Sender<Response>>,
     next_request: u64,
@@ -55,12 +76,19 @@ impl NodeDriver {
         let driver = NodeDriver {
             core,
             ledger: LedgerDirWriter::create(ledger_dir, 1)?,
+            peers: None,
             requests,
             replies: BTreeMap::new(),
             next_request: 0,
             started: Instant::now(),
         };
         Ok((driver, NodeHandle { sender }))
+    }
+
+    /// Connects the node to other nodes.
+    pub fn with_peers(mut self, peers: PeerLink) -> NodeDriver {
+        self.peers = Some(peers);
+        self
     }
 
     /// Runs the node until `shutdown` resolves (or a ledger write fails: the node must stop
@@ -77,6 +105,10 @@ impl NodeDriver {
                     self.next_request += 1;
                     self.replies.insert(self.next_request, reply);
                     self.core.handle(Input::Request { session: self.next_request, request });
+                }
+                frame = next_frame(&mut self.peers) => {
+                    let Some((from, bytes)) = frame else { break };
+                    self.core.handle(Input::Peer { from, bytes });
                 }
                 _ = ticker.tick() => {
                     let now_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -112,6 +144,24 @@ impl NodeDriver {
                         appended = Some(seqno);
                     }
                     Output::CommitLedger { up_to } => self.ledger.commit(up_to.0)?,
+                    Output::TruncateLedger { after } => {
+                        self.ledger.truncate(after.0)?;
+                        appended = appended.filter(|seqno| *seqno <= after);
+                    }
+                    Output::SendPeer { to, bytes } => {
+                        if let Some(peers) = &self.peers {
+                            peers.outgoing.send(&to, bytes);
+                        }
+                    }
+                    Output::Peers { nodes } => {
+                        if let Some(peers) = &self.peers {
+                            let nodes = nodes
+                                .into_iter()
+                                .map(|peer| (peer.id, peer.node_to_node_address))
+                                .collect();
+                            peers.outgoing.set_peers(nodes);
+                        }
+                    }
                 }
             }
             let Some(up_to) = appended else { return Ok(()) };
@@ -120,6 +170,14 @@ impl NodeDriver {
                 up_to: SeqNo(up_to.0),
             });
         }
+    }
+}
+
+/// The next authenticated frame, or never without channels.
+async fn next_frame(peers: &mut Option<PeerLink>) -> Option<(NodeId, Vec<u8>)> {
+    match peers {
+        Some(peers) => peers.incoming.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -43,6 +43,14 @@ impl ReceiptIndex {
         }
     }
 
+    /// Forgets every transaction after `after` (a rollback).
+    pub fn truncate(&mut self, after: SeqNo) {
+        while self.leaves.back().is_some_and(|(seqno, _)| *seqno > after) {
+            self.leaves.pop_back();
+        }
+        self.signatures.retain(|seqno, _| *seqno <= after);
+    }
+
     /// Records a signature transaction's whole entry.
     pub fn record_signature(&mut self, seqno: SeqNo, entry: Vec<u8>) {
         self.signatures.insert(seqno, entry);

@@ -12,9 +12,14 @@ use crate::core::gov_host::{NodeGovHost, apply_in_transaction};
 use crate::core::js_app::{JsLookup, find_js_endpoint};
 use crate::core::{NodeCore, NodeView};
 use crate::endpoints::EndpointContext;
+use crate::endpoints::Handler;
 use crate::error::NodeError;
-use crate::rpc::{Found, Mode, NotFound, Request, Response, allow_header, authenticate};
+use crate::rpc::{
+    AuthPolicy, Forwarding, Found, Mode, NotFound, PathParams, Request, Response, allow_header,
+    authenticate,
+};
 use crate::tables::{SERVICE_INFO, SINGLETON_KEY};
+use cloister_js::EndpointMode;
 
 /// CCF retries a transaction that conflicts up to this many times, then answers 503.
 pub(crate) const COMMIT_ATTEMPTS_MAX: usize = 30;
@@ -22,15 +27,29 @@ pub(crate) const COMMIT_ATTEMPTS_MAX: usize = 30;
 /// The response header carrying `view.seqno`.
 pub const TRANSACTION_ID_HEADER: &str = "x-ms-ccf-transaction-id";
 
+/// What became of a request: answered here, or to be forwarded to the primary.
+#[derive(Debug)]
+pub(crate) enum Dispatch {
+    Respond(Response),
+    Forward,
+}
+
+impl From<Response> for Dispatch {
+    fn from(response: Response) -> Dispatch {
+        Dispatch::Respond(response)
+    }
+}
+
 impl NodeCore {
-    pub(crate) fn execute(&mut self, request: &Request) -> Response {
+    pub(crate) fn execute(&mut self, request: &Request) -> Dispatch {
         let (frontend, path) = route(&request.path);
         if frontend == Frontend::App && !self.service_open {
             return Response::error(&ApiError::new(
                 404,
                 "FrontendNotOpen",
                 "Frontend is not open.",
-            ));
+            ))
+            .into();
         }
         // JS endpoints take priority over the built-ins (CCF's js_generic looks them up first).
         let mut js_methods = Vec::new();
@@ -38,9 +57,13 @@ impl NodeCore {
             let mut tx = self.store.begin();
             match find_js_endpoint(&mut tx, &request.method, path) {
                 JsLookup::Endpoint { endpoint, params } => {
-                    return self.execute_js(request, &endpoint, &params);
+                    let writes = endpoint.properties.mode == EndpointMode::ReadWrite;
+                    if writes && self.must_forward(Mode::ReadWrite, Forwarding::Sometimes) {
+                        return Dispatch::Forward;
+                    }
+                    return self.execute_js(request, &endpoint, &params).into();
                 }
-                JsLookup::Answer(response) => return response,
+                JsLookup::Answer(response) => return response.into(),
                 JsLookup::OtherMethods(methods) => js_methods = methods,
                 JsLookup::NoPath => {}
             }
@@ -51,30 +74,60 @@ impl NodeCore {
             .find(&request.method, path);
         let found = with_js_methods(found, &js_methods, &request.method, path);
         let (handler, policies, mode, params) = match found {
-            Ok(Found::Endpoint { endpoint, params }) => (
-                endpoint.handler.clone(),
-                endpoint.policies.clone(),
-                endpoint.mode,
-                params,
-            ),
+            Ok(Found::Endpoint { endpoint, params }) => {
+                if self.must_forward(endpoint.mode, endpoint.forwarding) {
+                    return Dispatch::Forward;
+                }
+                (
+                    endpoint.handler.clone(),
+                    endpoint.policies.clone(),
+                    endpoint.mode,
+                    params,
+                )
+            }
             Ok(Found::Options { allow }) => {
                 return Response {
                     status: 204,
                     headers: vec![("allow".to_owned(), allow)],
                     body: Vec::new(),
-                };
+                }
+                .into();
             }
             Err(not_found) => {
                 let mut response = Response::error(&not_found.error);
                 if let Some(allow) = not_found.allow {
                     response.headers.push(("allow".to_owned(), allow));
                 }
-                return response;
+                return response.into();
             }
         };
+        self.run_endpoint(request, &handler, &policies, mode, &params)
+            .into()
+    }
+
+    /// Whether a backup hands this request to the primary (CCF's `forwarding_required`:
+    /// Sometimes = when the endpoint may write).
+    fn must_forward(&self, mode: Mode, forwarding: Forwarding) -> bool {
+        !self.raft.is_primary()
+            && match forwarding {
+                Forwarding::Always => true,
+                Forwarding::Never => false,
+                Forwarding::Sometimes => mode == Mode::ReadWrite,
+            }
+    }
+
+    /// Runs a built-in endpoint in a transaction, re-running it on conflict.
+    fn run_endpoint(
+        &mut self,
+        request: &Request,
+        handler: &Handler,
+        policies: &[AuthPolicy],
+        mode: Mode,
+        params: &PathParams,
+    ) -> Response {
         for _ in 0..COMMIT_ATTEMPTS_MAX {
             let mut tx = self.store.begin();
-            let caller = match authenticate(&policies, request, &mut tx, self.now_unix) {
+            let caller = match authenticate(policies, request, &mut tx, self.now_unix) {
                 Ok(caller) => caller,
                 Err(error) => return Response::error(&error),
             };
@@ -100,12 +153,12 @@ impl NodeCore {
                 service_open: self.service_open,
                 service: &self.service,
                 ledger_secrets: self.store.secrets(),
-                primary: Some(&self.node.id),
-                is_primary: true,
+                primary: self.primary.as_ref(),
+                is_primary: self.raft.is_primary(),
             };
             let result = handler(&mut EndpointContext {
                 request,
-                params: &params,
+                params,
                 caller: &caller,
                 tx: &mut tx,
                 node: &view,

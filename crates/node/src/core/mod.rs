@@ -1,8 +1,11 @@
 //! `NodeCore`: the whole node, sans-IO (ARCHITECTURE.md "Inputs and outputs of NodeCore").
-//! Requests, ticks and "persisted up to" notices come in; responses and ledger writes go out. One
-//! node for now: every signature commits once the host has written it (issue 4 brings Raft).
+//! Requests, ticks, peer messages and "persisted up to" notices come in; responses, ledger
+//! writes, truncations, commits and peer messages go out. Consensus is CCF's Raft
+//! (cloister-raft): a transaction commits once a quorum holds a later signature.
 
+mod consensus;
 mod execute;
+mod forwarding;
 mod frontends;
 mod gov_host;
 mod js_app;
@@ -10,12 +13,13 @@ mod settings;
 mod signing;
 mod status;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use cloister_crypto::Sha256Hash;
 use cloister_gov::ConstitutionEngine;
 use cloister_kv::{LedgerSecrets, Store};
 use cloister_ledger::EntryFlags;
+use cloister_raft::{Leadership, Membership, Raft};
 use cloister_types::{NodeId, SeqNo, TxId, View};
 
 pub use frontends::{Frontend, Frontends, route};
@@ -48,6 +52,8 @@ pub enum Input {
     },
     /// Every ledger entry up to `up_to` is written to disk.
     Persisted { up_to: SeqNo },
+    /// Bytes another node's `SendPeer` produced, from the channel that authenticated `from`.
+    Peer { from: NodeId, bytes: Vec<u8> },
 }
 
 /// What the node asks the host to do.
@@ -66,6 +72,43 @@ pub enum Output {
     },
     /// Everything up to `up_to` is committed: complete chunks may be renamed `.committed`.
     CommitLedger { up_to: SeqNo },
+    /// Drop every ledger entry after `after` (an uncommitted suffix rolled back).
+    TruncateLedger { after: SeqNo },
+    /// Send these bytes to another node (best effort).
+    SendPeer { to: NodeId, bytes: Vec<u8> },
+    /// The nodes this node talks to changed: their node-to-node addresses.
+    Peers { nodes: Vec<PeerInfo> },
+}
+
+/// Another node and where to reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerInfo {
+    pub id: NodeId,
+    pub node_to_node_address: String,
+}
+
+/// What a joining node receives once trusted (JoinOut's `network_info`), or a restarting node
+/// reads back from its own directory.
+#[derive(Debug)]
+pub struct JoinSecrets {
+    /// The node's key and its service-endorsed certificate.
+    pub node: NodeIdentity,
+    pub service: ServiceIdentity,
+    pub ledger_secrets: LedgerSecrets,
+}
+
+/// The node's consensus state, for `/node/*` answers, tests and the simulator's invariants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsensusSummary {
+    pub view: View,
+    pub role: Leadership,
+    pub primary: Option<NodeId>,
+    pub commit: TxId,
+    pub last: TxId,
+    pub persisted: SeqNo,
+    /// Active configurations, oldest first.
+    pub configurations: Vec<BTreeSet<NodeId>>,
+    pub membership: Membership,
 }
 
 /// What handlers may read about the node.
@@ -135,7 +178,21 @@ pub struct NodeCore {
     signing_failures: u64,
     /// JS application requests so far: each gets its own `Math.random` seed.
     js_requests: u64,
+    raft: Raft,
+    /// The primary as this node knows it.
+    primary: Option<NodeId>,
+    /// Requests forwarded to the primary, by forwarding id.
+    forwards: BTreeMap<u64, forwarding::PendingForward>,
+    next_forward_id: u64,
+    /// The peers last announced to the host.
+    announced_peers: Vec<PeerInfo>,
+    /// A replicated entry failed to apply: the node stops applying until a rollback.
+    apply_failed: bool,
 }
+
+/// Undo records the store keeps: enough to roll back the most uncommitted entries the primary
+/// allows (`max_uncommitted_tx_count`) plus a signature interval.
+const STORE_ROLLBACK_VERSIONS_MAX: usize = 20_000;
 
 impl std::fmt::Debug for NodeCore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -162,31 +219,26 @@ impl NodeCore {
             service,
             ledger_secret,
         } = secrets;
-        let pems = NodePems {
-            node_cert: node.cert_pem(),
-            self_signed_cert: node.self_signed_cert.to_pem(),
-            service_cert: service.cert_pem(),
-        };
-        let mut core = NodeCore {
-            pems,
-            store: Store::new(LedgerSecrets::with_first(ledger_secret)),
-            history: MerkleHistory::new(),
-            node,
-            service,
-            frontends,
+        let mut core = NodeCore::new(
+            settings,
+            JoinSecrets {
+                node,
+                service,
+                ledger_secrets: LedgerSecrets::with_first(ledger_secret),
+            },
             engine,
-            view: STARTING_VIEW,
-            statuses: TxStatusIndex::new(STARTING_VIEW),
-            receipts: ReceiptIndex::default(),
-            signing: signing::SigningState::new(now_ms),
-            outputs: VecDeque::new(),
+            frontends,
             now_ms,
             now_unix,
-            service_open: false,
-            signing_failures: 0,
-            js_requests: 0,
-            settings,
-        };
+        );
+        let id = core.node.id.clone();
+        core.raft
+            .bootstrap_primary(BTreeSet::from([id.clone()]))
+            .map_err(|error| NodeError::Invalid(format!("consensus: {error}")))?;
+        core.view = STARTING_VIEW;
+        core.statuses = TxStatusIndex::new(STARTING_VIEW);
+        core.primary = Some(id);
+        core.drain_raft();
         let genesis = TxId {
             view: core.view,
             seqno: SeqNo(1),
@@ -204,24 +256,140 @@ impl NodeCore {
         Ok(core)
     }
 
+    /// A node joining a service (CCF's `command.type = "Join"`), once trusted: an empty backup
+    /// that catches up from the primary through consensus.
+    pub fn join(
+        settings: NodeSettings,
+        secrets: JoinSecrets,
+        engine: Box<dyn ConstitutionEngine + Send>,
+        frontends: Frontends,
+        now_ms: u64,
+        now_unix: i64,
+    ) -> Result<NodeCore, NodeError> {
+        let mut core = NodeCore::new(settings, secrets, engine, frontends, now_ms, now_unix);
+        core.raft
+            .join_as_backup(None)
+            .map_err(|error| NodeError::Invalid(format!("consensus: {error}")))?;
+        core.drain_raft();
+        Ok(core)
+    }
+
+    fn new(
+        settings: NodeSettings,
+        secrets: JoinSecrets,
+        engine: Box<dyn ConstitutionEngine + Send>,
+        frontends: Frontends,
+        now_ms: u64,
+        now_unix: i64,
+    ) -> NodeCore {
+        let JoinSecrets {
+            node,
+            service,
+            ledger_secrets,
+        } = secrets;
+        let pems = NodePems {
+            node_cert: node.cert_pem(),
+            self_signed_cert: node.self_signed_cert.to_pem(),
+            service_cert: service.cert_pem(),
+        };
+        let raft = Raft::new(
+            node.id.clone(),
+            settings.consensus.clone(),
+            settings.consensus_seed,
+        );
+        NodeCore {
+            pems,
+            store: Store::new(ledger_secrets).with_history_len_max(STORE_ROLLBACK_VERSIONS_MAX),
+            history: MerkleHistory::new(),
+            node,
+            service,
+            frontends,
+            engine,
+            view: View(0),
+            statuses: TxStatusIndex::empty(),
+            receipts: ReceiptIndex::default(),
+            signing: signing::SigningState::new(now_ms),
+            outputs: VecDeque::new(),
+            now_ms,
+            now_unix,
+            service_open: false,
+            signing_failures: 0,
+            js_requests: 0,
+            settings,
+            raft,
+            primary: None,
+            forwards: BTreeMap::new(),
+            next_forward_id: 0,
+            announced_peers: Vec::new(),
+            apply_failed: false,
+        }
+    }
+
     /// Feeds one input.
     pub fn handle(&mut self, input: Input) {
         match input {
             Input::Tick { now_ms, now_unix } => {
                 self.now_ms = now_ms.max(self.now_ms);
                 self.now_unix = now_unix;
+                let _ = self.raft.handle(cloister_raft::Input::Tick {
+                    now_ms: self.now_ms,
+                });
+                self.drain_raft();
                 // A signature that fails to be written (a crypto fault) is retried next tick.
                 if self.on_tick().is_err() {
                     self.signing_failures += 1;
                 }
+                self.expire_forwards();
             }
-            Input::Request { session, request } => {
-                let response = self.execute(&request);
-                self.outputs
-                    .push_back(Output::Respond { session, response });
+            Input::Request { session, request } => match self.execute(&request) {
+                execute::Dispatch::Respond(response) => {
+                    self.outputs
+                        .push_back(Output::Respond { session, response });
+                }
+                execute::Dispatch::Forward => self.forward(session, request),
+            },
+            Input::Persisted { up_to } => {
+                if let Some(view) = self.statuses.view_at(up_to) {
+                    let up_to = TxId { view, seqno: up_to };
+                    let _ = self.raft.handle(cloister_raft::Input::Persisted { up_to });
+                    self.drain_raft();
+                }
             }
-            Input::Persisted { up_to } => self.on_persisted(up_to),
+            Input::Peer { from, bytes } => {
+                // Undecodable bytes from an authenticated peer are dropped, like lost messages.
+                if let Ok(message) = crate::peer_wire::decode(&bytes) {
+                    self.on_peer_message(from, message);
+                }
+            }
         }
+    }
+
+    /// The node's consensus state.
+    pub fn consensus(&self) -> ConsensusSummary {
+        let txid_at = |seqno: SeqNo| TxId {
+            view: self.raft.view_at(seqno).unwrap_or(View(0)),
+            seqno,
+        };
+        ConsensusSummary {
+            view: self.raft.view(),
+            role: self.raft.leadership(),
+            primary: self.primary.clone(),
+            commit: txid_at(self.raft.commit_seqno()),
+            last: txid_at(self.raft.last_seqno()),
+            persisted: self.raft.persisted_seqno(),
+            configurations: self
+                .raft
+                .configurations()
+                .iter()
+                .map(|configuration| configuration.nodes.clone())
+                .collect(),
+            membership: self.raft.membership(),
+        }
+    }
+
+    /// Replicated entries that failed to apply here (a fault; see `consensus.rs`).
+    pub fn apply_failed(&self) -> bool {
+        self.apply_failed
     }
 
     /// The next thing for the host to do.

@@ -1,6 +1,7 @@
 //! What a node is told at start: the genesis records, the signature cadence and chunk size, and
 //! what it reports about itself. Built from CCF's node configuration by the CLI.
 
+use cloister_raft::RaftConfig;
 use serde_json::Value;
 
 use crate::genesis::GenesisConfig;
@@ -21,6 +22,12 @@ pub struct NodeSettings {
     pub rpc_interfaces: Vec<(String, String, String)>,
     pub node_data: Value,
     pub service_data: Value,
+    /// Consensus timers and bounds (`consensus.*`).
+    pub consensus: RaftConfig,
+    /// Seeds the randomised election timeouts (from the host's entropy; the simulator's seed).
+    pub consensus_seed: u64,
+    /// Where other nodes reach this one (`network.node_to_node_interface.published_address`).
+    pub node_to_node_address: String,
 }
 
 impl NodeSettings {
@@ -36,6 +43,9 @@ impl NodeSettings {
             rpc_interfaces: vec![("primary_rpc_interface".to_owned(), rpc, "HTTP1".to_owned())],
             node_data: Value::Null,
             service_data: Value::Null,
+            consensus: RaftConfig::default(),
+            consensus_seed: 0,
+            node_to_node_address: String::new(),
         }
     }
 }

@@ -34,6 +34,21 @@ impl TxStatusIndex {
         self.last = seqno;
     }
 
+    /// An index for a node that has no entries yet (a joiner learns views from its primary).
+    pub fn empty() -> TxStatusIndex {
+        TxStatusIndex {
+            views: Vec::new(),
+            last: SeqNo(0),
+            committed: TxId::default(),
+        }
+    }
+
+    /// Forgets every seqno after `after` (a rollback; never below the commit position).
+    pub fn truncate(&mut self, after: SeqNo) {
+        self.views.retain(|(_, first)| *first <= after);
+        self.last = self.last.min(after);
+    }
+
     /// Records a new commit position.
     pub fn commit(&mut self, txid: TxId) {
         if txid.seqno > self.committed.seqno {

@@ -171,7 +171,10 @@ impl Harness {
             match output {
                 Output::Respond { response: r, .. } => response = Some(r),
                 Output::AppendLedger { seqno, .. } => self.persisted = seqno.0,
-                Output::CommitLedger { .. } => {}
+                Output::CommitLedger { .. }
+                | Output::TruncateLedger { .. }
+                | Output::SendPeer { .. }
+                | Output::Peers { .. } => {}
             }
         }
         response.expect("a response")

@@ -1,0 +1,421 @@
+//! Several NodeCores replicating through CCF's Raft, sans-IO: a three-node service commits on a
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
+//! quorum, every node holds byte-identical ledgers, a backup forwards writes to the primary,
+//! and the service survives losing its primary. (The simulator, cloister-sim, does this under
+//! faults; these tests pin the happy paths down one step at a time.)
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use cloister_crypto::{Certificate, EcKeyPair, SeededEntropy};
+use cloister_kv::LedgerSecrets;
+use cloister_node::apps::logging::LoggingApp;
+use cloister_node::core::{Frontends, Input, JoinSecrets, NodeCore, NodeSettings, Output};
+use cloister_node::rpc::{Request, Response};
+use cloister_node::{GenesisConfig, NodeIdentity, ServiceIdentity};
+use cloister_raft::Leadership;
+use cloister_types::{NodeId, TxId};
+use serde_json::json;
+use support::{AcceptAll, Harness, Identities, NOW, identity, json_body, random_ledger_secret};
+
+const NODES_INFO: &str = "public:ccf.gov.nodes.info";
+const TICK_MS: u64 = 10;
+/// The genesis node signs unsigned writes after CCF's default `ledger_signatures.delay` (1 s).
+const SIGNED_AFTER_MS: u64 = 1_200;
+
+/// Nodes wired to each other by a lossless, in-order network and instant disks.
+struct Cluster {
+    nodes: Vec<Option<NodeCore>>,
+    ids: Vec<NodeId>,
+    ledgers: Vec<Vec<Vec<u8>>>,
+    network: VecDeque<(usize, usize, Vec<u8>)>,
+    responses: BTreeMap<(usize, u64), Response>,
+    now_ms: u64,
+    session: u64,
+}
+
+impl Cluster {
+    /// Drains every node's outputs and delivers every message, until all is quiet.
+    fn settle(&mut self) {
+        for _ in 0..10_000 {
+            let mut busy = false;
+            for index in 0..self.nodes.len() {
+                busy |= self.drain(index);
+            }
+            while let Some((from, to, bytes)) = self.network.pop_front() {
+                busy = true;
+                let from = self.ids[from].clone();
+                if let Some(node) = self.nodes[to].as_mut() {
+                    node.handle(Input::Peer { from, bytes });
+                }
+            }
+            if !busy {
+                return;
+            }
+        }
+        panic!("the cluster never settled");
+    }
+
+    fn drain(&mut self, index: usize) -> bool {
+        let mut busy = false;
+        loop {
+            let Some(node) = self.nodes[index].as_mut() else {
+                return busy;
+            };
+            let mut appended = None;
+            while let Some(output) = node.poll_output() {
+                busy = true;
+                match output {
+                    Output::Respond { session, response } => {
+                        self.responses.insert((index, session), response);
+                    }
+                    Output::AppendLedger { seqno, entry, .. } => {
+                        assert_eq!(seqno.0 as usize, self.ledgers[index].len() + 1);
+                        self.ledgers[index].push(entry);
+                        appended = Some(seqno);
+                    }
+                    Output::TruncateLedger { after } => {
+                        self.ledgers[index].truncate(after.0 as usize);
+                        appended = appended.filter(|seqno| *seqno <= after);
+                    }
+                    Output::SendPeer { to, bytes } => {
+                        let to = self.ids.iter().position(|id| *id == to).unwrap();
+                        self.network.push_back((index, to, bytes));
+                    }
+                    Output::CommitLedger { .. } | Output::Peers { .. } => {}
+                }
+            }
+            match appended {
+                Some(up_to) => node.handle(Input::Persisted { up_to }),
+                None => return busy,
+            }
+        }
+    }
+
+    /// Lets `ms` pass on every live node, in ticks.
+    fn run_for(&mut self, ms: u64) {
+        for _ in 0..ms / TICK_MS {
+            self.now_ms += TICK_MS;
+            for node in self.nodes.iter_mut().flatten() {
+                node.handle(Input::Tick {
+                    now_ms: self.now_ms,
+                    now_unix: NOW,
+                });
+            }
+            self.settle();
+        }
+    }
+
+    /// Sends `request` to node `index` and returns its answer once the cluster settled.
+    fn call(&mut self, index: usize, request: Request) -> Response {
+        self.session += 1;
+        let session = self.session;
+        self.nodes[index]
+            .as_mut()
+            .unwrap()
+            .handle(Input::Request { session, request });
+        for _ in 0..100 {
+            self.settle();
+            if let Some(response) = self.responses.remove(&(index, session)) {
+                return response;
+            }
+            self.run_for(TICK_MS);
+        }
+        panic!("no response from node {index}");
+    }
+
+    fn node(&self, index: usize) -> &NodeCore {
+        self.nodes[index].as_ref().unwrap()
+    }
+
+    fn primary(&self) -> Option<usize> {
+        (0..self.nodes.len()).find(|index| {
+            self.nodes[*index]
+                .as_ref()
+                .is_some_and(|node| node.consensus().role == Leadership::Leader)
+        })
+    }
+}
+
+/// A copy of the service identity, as a trusted joiner receives it.
+fn copy_service(service: &ServiceIdentity) -> ServiceIdentity {
+    ServiceIdentity {
+        key: EcKeyPair::from_pem(&service.key.to_pem()).unwrap(),
+        cert: Certificate::from_pem(&service.cert_pem()).unwrap(),
+    }
+}
+
+fn settings(seed: u64, n2n: &str) -> NodeSettings {
+    let mut settings = NodeSettings::with_genesis(GenesisConfig {
+        members: Vec::new(),
+        constitution: String::new(),
+        recovery_threshold: 1,
+        rpc_address: "127.0.0.1:0".into(),
+        node_to_node_address: n2n.into(),
+        node_encryption_public_key_pem: None,
+    });
+    settings.consensus.election_timeout_ms = 1_000;
+    settings.consensus_seed = seed;
+    settings.sig_ms_interval = 50;
+    settings
+}
+
+fn post(path: &str, body: serde_json::Value, cert: &Certificate) -> Request {
+    Request {
+        method: "POST".into(),
+        path: path.into(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.to_string().into_bytes(),
+        client_cert_der: Some(cert.der().to_vec()),
+        ..Request::default()
+    }
+}
+
+fn get(path: &str, query: &str, cert: &Certificate) -> Request {
+    Request {
+        method: "GET".into(),
+        path: path.into(),
+        query: query.into(),
+        client_cert_der: Some(cert.der().to_vec()),
+        ..Request::default()
+    }
+}
+
+fn txid_of(response: &Response) -> TxId {
+    response
+        .headers
+        .iter()
+        .find(|(name, _)| name == "x-ms-ccf-transaction-id")
+        .map(|(_, value)| value.parse().unwrap())
+        .expect("a transaction id")
+}
+
+/// An open one-node service with user0, grown to three nodes by trusting two joiners.
+fn three_node_service() -> (Cluster, Certificate) {
+    let mut entropy = SeededEntropy::from_seed(42);
+    let identities = Identities::generate(&mut entropy, vec!["127.0.0.1".into()]);
+    let service = copy_service(&identities.service);
+    let member = identity(&mut entropy, "member0");
+    let (_, user_cert) = identity(&mut entropy, "user0");
+    let ledger_secret = random_ledger_secret(&mut entropy);
+    let mut h = Harness::start_genesis(
+        identities,
+        &member.1,
+        String::new(),
+        ledger_secret,
+        Box::new(AcceptAll),
+        Frontends::with_builtins(&[&LoggingApp]),
+    );
+    h.activate_member(&member);
+    // AcceptAll resolves every proposal as Accepted when it is created.
+    let proposal = json!({ "actions": [
+        { "name": "set_user", "args": { "cert": user_cert.to_pem() } },
+        { "name": "transition_service_to_open",
+          "args": { "next_service_identity": service.cert_pem() } },
+    ]});
+    let created = h.gov(
+        &member,
+        "/gov/members/proposals:create",
+        "proposal",
+        None,
+        proposal.to_string().as_bytes(),
+    );
+    assert_eq!(json_body(&created)["proposalState"], "Accepted");
+    h.sign_and_persist();
+
+    let mut ids = vec![h.core.node_id().clone()];
+    let mut nodes = vec![Some(h.core)];
+    let mut joiners = Vec::new();
+    for index in 1..3u64 {
+        let node = NodeIdentity::generate(
+            &mut entropy,
+            &service,
+            vec!["127.0.0.1".into()],
+            NOW - 10,
+            NOW + 1_000_000,
+        )
+        .unwrap();
+        joiners.push((
+            node.id.clone(),
+            node.cert_pem(),
+            format!("127.0.0.1:{}", 9000 + index),
+        ));
+        ids.push(node.id.clone());
+        let core = NodeCore::join(
+            settings(index, &format!("127.0.0.1:{}", 9000 + index)),
+            JoinSecrets {
+                node,
+                service: copy_service(&service),
+                ledger_secrets: LedgerSecrets::with_first(ledger_secret),
+            },
+            Box::new(AcceptAll),
+            Frontends::with_builtins(&[&LoggingApp]),
+            0,
+            NOW,
+        )
+        .unwrap();
+        nodes.push(Some(core));
+    }
+    let mut cluster = Cluster {
+        ledgers: vec![Vec::new(); nodes.len()],
+        nodes,
+        ids,
+        network: VecDeque::new(),
+        responses: BTreeMap::new(),
+        now_ms: h.now_ms,
+        session: 1_000,
+    };
+    // The genesis node's ledger so far (the harness persisted it without keeping the bytes).
+    cluster.ledgers[0] = vec![Vec::new(); h.persisted as usize];
+    // What CCF's /node/join does while Opening, and transition_node_to_trusted after: the
+    // joiners become Trusted, which reconfigures consensus in one transaction.
+    let primary = cluster.nodes[0].as_mut().unwrap();
+    primary
+        .execute_internal(|tx| {
+            for (id, cert, address) in &joiners {
+                let info = json!({
+                    "status": "Trusted",
+                    "cert": cert,
+                    "node_to_node_interface": { "published_address": address },
+                });
+                tx.put(
+                    NODES_INFO,
+                    id.as_str().as_bytes().to_vec(),
+                    info.to_string(),
+                );
+            }
+        })
+        .unwrap();
+    cluster.run_for(500);
+    (cluster, user_cert)
+}
+
+#[test]
+fn three_nodes_commit_on_a_quorum_with_identical_ledgers() {
+    let (mut cluster, user) = three_node_service();
+    assert_eq!(cluster.primary(), Some(0));
+    let configuration = cluster.node(0).consensus().configurations;
+    assert_eq!(
+        configuration.last().unwrap(),
+        &cluster.ids.iter().cloned().collect::<BTreeSet<_>>()
+    );
+
+    let written = cluster.call(
+        0,
+        post("/app/log/private", json!({"id": 1, "msg": "hello"}), &user),
+    );
+    assert_eq!(
+        written.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&written.body)
+    );
+    let txid = txid_of(&written);
+    cluster.run_for(SIGNED_AFTER_MS);
+
+    for index in 0..3 {
+        let node = cluster.node(index);
+        assert!(
+            node.commit().seqno >= txid.seqno,
+            "node {index} did not commit {txid}"
+        );
+        assert_eq!(node.consensus().primary.as_ref(), Some(&cluster.ids[0]));
+    }
+    // Backups hold the same entries as the primary, byte for byte (the genesis node's first
+    // entries were persisted before this test kept bytes, so compare what both have).
+    let last = cluster.ledgers[1].len();
+    assert!(last as u64 >= txid.seqno.0);
+    assert!(
+        cluster.ledgers[1] == cluster.ledgers[2],
+        "backups' ledgers differ"
+    );
+    let kept_from = cluster.ledgers[0]
+        .iter()
+        .position(|entry| !entry.is_empty())
+        .unwrap();
+    assert!(
+        cluster.ledgers[0][kept_from..last] == cluster.ledgers[1][kept_from..last],
+        "the primary's and a backup's ledgers differ"
+    );
+    // A backup reads the message locally.
+    let read = cluster.call(1, get("/app/log/private", "id=1", &user));
+    assert_eq!(read.status, 200, "{}", String::from_utf8_lossy(&read.body));
+    assert_eq!(json_body(&read)["msg"], "hello");
+}
+
+#[test]
+fn a_write_sent_to_a_backup_is_forwarded_committed_and_visible_everywhere() {
+    let (mut cluster, user) = three_node_service();
+    let written = cluster.call(
+        2,
+        post(
+            "/app/log/private",
+            json!({"id": 7, "msg": "via backup"}),
+            &user,
+        ),
+    );
+    assert_eq!(
+        written.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&written.body)
+    );
+    let txid = txid_of(&written);
+    cluster.run_for(SIGNED_AFTER_MS);
+    for index in 0..3 {
+        assert!(cluster.node(index).commit().seqno >= txid.seqno);
+        let read = cluster.call(index, get("/app/log/private", "id=7", &user));
+        assert_eq!(json_body(&read)["msg"], "via backup", "node {index}");
+    }
+    let status = cluster.call(1, get("/app/tx", &format!("transaction_id={txid}"), &user));
+    assert_eq!(json_body(&status)["status"], "Committed");
+}
+
+#[test]
+fn losing_the_primary_elects_another_that_keeps_committing() {
+    let (mut cluster, user) = three_node_service();
+    let before = cluster.call(
+        0,
+        post("/app/log/private", json!({"id": 1, "msg": "before"}), &user),
+    );
+    let before = txid_of(&before);
+    cluster.run_for(SIGNED_AFTER_MS);
+    assert!(cluster.node(1).commit().seqno >= before.seqno);
+
+    cluster.nodes[0] = None; // crashed
+    cluster
+        .network
+        .retain(|(from, to, _)| *from != 0 && *to != 0);
+    cluster.run_for(3_000); // election timeout 1 s, randomised in [0.5, 1] s
+    let primary = cluster.primary().expect("a new primary");
+    assert_ne!(primary, 0);
+    let view = cluster.node(primary).consensus().view;
+    assert!(view > before.view);
+
+    let after = cluster.call(
+        primary,
+        post("/app/log/private", json!({"id": 2, "msg": "after"}), &user),
+    );
+    assert_eq!(
+        after.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&after.body)
+    );
+    let after = txid_of(&after);
+    assert_eq!(after.view, view);
+    cluster.run_for(SIGNED_AFTER_MS);
+    for index in [1, 2] {
+        let node = cluster.node(index);
+        assert!(node.commit().seqno >= after.seqno, "node {index}");
+        let read = cluster.call(index, get("/app/log/private", "id=1", &user));
+        assert_eq!(
+            json_body(&read)["msg"],
+            "before",
+            "a committed write survived"
+        );
+    }
+    assert!(cluster.ledgers[1] == cluster.ledgers[2], "ledgers differ");
+}
