@@ -6,7 +6,7 @@
 # Durability: etcd keeps fsync on (no --unsafe-no-fsync): it answers a put once a quorum has
 # fsynced it. Cloister is run as it always runs, which is as CCF runs: each ledger entry is
 # flushed to the OS (CCF: fflush), never fsynced; a commit means a quorum holds it, not that it
-# is on a disk. Nothing is switched off on either side. ETCD_UNSAFE_NO_FSYNC=1 gives etcd the
+# is on a disk. Nothing is switched off on either side. BENCH_ETCD_NO_FSYNC=1 gives etcd the
 # same no-fsync footing. Both data directories live in one temporary folder (one file system).
 #
 # Environment:
@@ -14,10 +14,10 @@
 #   CLIENTS          client counts (default "1 16 64 256")
 #   NODES            Cloister nodes (default 3; 1 if this sandbox cannot run more)
 #   CLOISTER_PORT    first Cloister RPC port (default 8000)
-#   ETCD_PORT        first etcd port (default 23790; member i uses +2i client, +2i+1 peer)
+#   BENCH_ETCD_PORT  first etcd port (default 23790; member i uses +2i client, +2i+1 peer)
 #   BUILD            0 to skip `cargo build --release` and use the binaries in target/release
 #   KEEP             1 to keep the temporary folder (logs, ledgers, etcd data) for a look
-#   ETCD_UNSAFE_NO_FSYNC  1 to run etcd with --unsafe-no-fsync (like-for-like with Cloister)
+#   BENCH_ETCD_NO_FSYNC 1 to run etcd with --unsafe-no-fsync (like-for-like with Cloister)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,10 +25,10 @@ SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
 CLIENTS=${CLIENTS:-"1 16 64 256"}
 NODES=${NODES:-3}
 CLOISTER_PORT=${CLOISTER_PORT:-8000}
-ETCD_PORT=${ETCD_PORT:-23790}
+BENCH_ETCD_PORT=${BENCH_ETCD_PORT:-23790}
 BUILD=${BUILD:-1}
 KEEP=${KEEP:-0}
-ETCD_UNSAFE_NO_FSYNC=${ETCD_UNSAFE_NO_FSYNC:-0}
+BENCH_ETCD_NO_FSYNC=${BENCH_ETCD_NO_FSYNC:-0}
 ETCD_MEMBERS=3
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-vs-etcd.XXXXXX")
@@ -104,18 +104,18 @@ done
 cluster=""
 endpoints=""
 for i in $(seq 0 $((ETCD_MEMBERS - 1))); do
-    cluster+="${cluster:+,}e$i=http://127.0.0.1:$((ETCD_PORT + 2 * i + 1))"
-    endpoints+="${endpoints:+,}http://127.0.0.1:$((ETCD_PORT + 2 * i))"
+    cluster+="${cluster:+,}e$i=http://127.0.0.1:$((BENCH_ETCD_PORT + 2 * i + 1))"
+    endpoints+="${endpoints:+,}http://127.0.0.1:$((BENCH_ETCD_PORT + 2 * i))"
 done
 etcd_flags=()
 etcd_fsync="fsync on"
-if [[ $ETCD_UNSAFE_NO_FSYNC == 1 ]]; then
+if [[ $BENCH_ETCD_NO_FSYNC == 1 ]]; then
     etcd_flags+=(--unsafe-no-fsync)
     etcd_fsync="--unsafe-no-fsync"
 fi
 for i in $(seq 0 $((ETCD_MEMBERS - 1))); do
-    client=http://127.0.0.1:$((ETCD_PORT + 2 * i))
-    peer=http://127.0.0.1:$((ETCD_PORT + 2 * i + 1))
+    client=http://127.0.0.1:$((BENCH_ETCD_PORT + 2 * i))
+    peer=http://127.0.0.1:$((BENCH_ETCD_PORT + 2 * i + 1))
     LOG=$WORK/etcd$i.log start_group etcd --name "e$i" --data-dir "$WORK/etcd$i" \
         --listen-client-urls "$client" --advertise-client-urls "$client" \
         --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
