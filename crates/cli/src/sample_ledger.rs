@@ -236,7 +236,10 @@ impl Sink {
                     }
                     Output::CommitLedger { up_to } => self.writer.commit(up_to.0)?,
                     // One node: nothing is sent, and nothing rolls back.
-                    Output::Respond { .. } | Output::SendPeer { .. } | Output::Peers { .. } => {}
+                    Output::Respond { .. }
+                    | Output::SendPeer { .. }
+                    | Output::Peers { .. }
+                    | Output::Voted { .. } => {}
                     Output::TruncateLedger { after } => {
                         anyhow::bail!("a single node rolled back to {after}")
                     }

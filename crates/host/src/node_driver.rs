@@ -48,6 +48,8 @@ pub struct NodeDriver {
     core: NodeCore,
     ledger: LedgerDirWriter,
     peers: Option<PeerLink>,
+    /// Where the node's last vote is kept (so a restarted node never votes twice in a view).
+    vote_file: Option<std::path::PathBuf>,
     requests: mpsc::Receiver<Pending>,
     replies: BTreeMap<u64, oneshot::Sender<Response>>,
     next_request: u64,
@@ -77,12 +79,19 @@ impl NodeDriver {
             core,
             ledger: LedgerDirWriter::create(ledger_dir, 1)?,
             peers: None,
+            vote_file: None,
             requests,
             replies: BTreeMap::new(),
             next_request: 0,
             started: Instant::now(),
         };
         Ok((driver, NodeHandle { sender }))
+    }
+
+    /// Keeps the node's votes in `path` (written and synced before anything after the vote).
+    pub fn with_vote_file(mut self, path: &Path) -> NodeDriver {
+        self.vote_file = Some(path.to_path_buf());
+        self
     }
 
     /// Connects the node to other nodes.
@@ -153,6 +162,11 @@ impl NodeDriver {
                             peers.outgoing.send(&to, bytes);
                         }
                     }
+                    Output::Voted { view, voted_for } => {
+                        if let Some(path) = &self.vote_file {
+                            write_vote(path, view.0, voted_for.as_str())?;
+                        }
+                    }
                     Output::Peers { nodes } => {
                         if let Some(peers) = &self.peers {
                             let nodes = nodes
@@ -171,6 +185,35 @@ impl NodeDriver {
             });
         }
     }
+}
+
+/// Writes the vote durably: a temporary file, synced, then renamed over the old one.
+fn write_vote(path: &Path, view: u64, voted_for: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let body = serde_json::json!({ "view": view, "voted_for": voted_for }).to_string();
+    let temporary = path.with_extension("tmp");
+    let mut file = std::fs::File::create(&temporary)?;
+    file.write_all(body.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, path)?;
+    Ok(())
+}
+
+/// The last vote written by [`write_vote`], if any.
+pub fn read_vote(path: &Path) -> anyhow::Result<Option<(u64, String)>> {
+    let raw = match std::fs::read(path) {
+        Ok(raw) => raw,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    let value: serde_json::Value = serde_json::from_slice(&raw)?;
+    let view = value["view"]
+        .as_u64()
+        .ok_or_else(|| anyhow::anyhow!("{}: no view", path.display()))?;
+    let voted_for = value["voted_for"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("{}: no voted_for", path.display()))?;
+    Ok(Some((view, voted_for.to_owned())))
 }
 
 /// The next authenticated frame, or never without channels.

@@ -12,11 +12,13 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use cloister_crypto::{Certificate, EcKeyPair, SeededEntropy};
 use cloister_kv::LedgerSecrets;
 use cloister_node::apps::logging::LoggingApp;
-use cloister_node::core::{Frontends, Input, JoinSecrets, NodeCore, NodeSettings, Output};
+use cloister_node::core::{
+    Frontends, Input, JoinSecrets, NodeCore, NodeSettings, Output, PersistedState,
+};
 use cloister_node::rpc::{Request, Response};
 use cloister_node::{GenesisConfig, NodeIdentity, ServiceIdentity};
 use cloister_raft::Leadership;
-use cloister_types::{NodeId, TxId};
+use cloister_types::{NodeId, SeqNo, TxId, View};
 use serde_json::json;
 use support::{AcceptAll, Harness, Identities, NOW, identity, json_body, random_ledger_secret};
 
@@ -32,6 +34,7 @@ struct Cluster {
     ledgers: Vec<Vec<Vec<u8>>>,
     network: VecDeque<(usize, usize, Vec<u8>)>,
     responses: BTreeMap<(usize, u64), Response>,
+    votes: BTreeMap<usize, (View, NodeId)>,
     now_ms: u64,
     session: u64,
 }
@@ -83,6 +86,9 @@ impl Cluster {
                     Output::SendPeer { to, bytes } => {
                         let to = self.ids.iter().position(|id| *id == to).unwrap();
                         self.network.push_back((index, to, bytes));
+                    }
+                    Output::Voted { view, voted_for } => {
+                        self.votes.insert(index, (view, voted_for));
                     }
                     Output::CommitLedger { .. } | Output::Peers { .. } => {}
                 }
@@ -194,6 +200,18 @@ fn txid_of(response: &Response) -> TxId {
 
 /// An open one-node service with user0, grown to three nodes by trusting two joiners.
 fn three_node_service() -> (Cluster, Certificate) {
+    let (cluster, user, _) = three_node_service_with_joiners();
+    (cluster, user)
+}
+
+/// The joiners' identities (as PEMs) and the ledger secret, for restarting them.
+struct Kept {
+    joiners: Vec<(String, String)>,
+    service: ServiceIdentity,
+    ledger_secret: [u8; 32],
+}
+
+fn three_node_service_with_joiners() -> (Cluster, Certificate, Kept) {
     let mut entropy = SeededEntropy::from_seed(42);
     let identities = Identities::generate(&mut entropy, vec!["127.0.0.1".into()]);
     let service = copy_service(&identities.service);
@@ -228,6 +246,7 @@ fn three_node_service() -> (Cluster, Certificate) {
     let mut ids = vec![h.core.node_id().clone()];
     let mut nodes = vec![Some(h.core)];
     let mut joiners = Vec::new();
+    let mut kept_joiners = Vec::new();
     for index in 1..3u64 {
         let node = NodeIdentity::generate(
             &mut entropy,
@@ -242,6 +261,7 @@ fn three_node_service() -> (Cluster, Certificate) {
             node.cert_pem(),
             format!("127.0.0.1:{}", 9000 + index),
         ));
+        kept_joiners.push((node.key.to_pem(), node.cert_pem()));
         ids.push(node.id.clone());
         let core = NodeCore::join(
             settings(index, &format!("127.0.0.1:{}", 9000 + index)),
@@ -264,6 +284,7 @@ fn three_node_service() -> (Cluster, Certificate) {
         ids,
         network: VecDeque::new(),
         responses: BTreeMap::new(),
+        votes: BTreeMap::new(),
         now_ms: h.now_ms,
         session: 1_000,
     };
@@ -289,7 +310,12 @@ fn three_node_service() -> (Cluster, Certificate) {
         })
         .unwrap();
     cluster.run_for(500);
-    (cluster, user_cert)
+    let kept = Kept {
+        joiners: kept_joiners,
+        service: copy_service(&service),
+        ledger_secret,
+    };
+    (cluster, user_cert, kept)
 }
 
 #[test]
@@ -418,4 +444,71 @@ fn losing_the_primary_elects_another_that_keeps_committing() {
         );
     }
     assert!(cluster.ledgers[1] == cluster.ledgers[2], "ledgers differ");
+}
+
+#[test]
+fn a_crashed_backup_restarts_from_its_ledger_and_catches_up() {
+    let (mut cluster, user, kept) = three_node_service_with_joiners();
+    let first = cluster.call(
+        0,
+        post("/app/log/private", json!({"id": 1, "msg": "one"}), &user),
+    );
+    let first = txid_of(&first);
+    cluster.run_for(SIGNED_AFTER_MS);
+
+    // Node 2 crashes; writes go on without it.
+    cluster.nodes[2] = None;
+    let second = cluster.call(
+        0,
+        post("/app/log/private", json!({"id": 2, "msg": "two"}), &user),
+    );
+    let second = txid_of(&second);
+    cluster.run_for(SIGNED_AFTER_MS);
+    assert!(cluster.node(1).commit().seqno >= second.seqno);
+
+    // It restarts with its identity, its ledger (a torn tail included) and its last vote.
+    let mut entries = cluster.ledgers[2].clone();
+    assert!(entries.len() as u64 >= first.seqno.0);
+    entries.push(vec![1, 0, 200, 0]); // a torn write: not an entry
+    let (key_pem, cert_pem) = &kept.joiners[1];
+    let cert = Certificate::from_pem(cert_pem).unwrap();
+    let key = EcKeyPair::from_pem(key_pem).unwrap();
+    let node = NodeIdentity {
+        id: cluster.ids[2].clone(),
+        self_signed_cert: cert.clone(),
+        endorsed_cert: cert,
+        key,
+    };
+    let restarted = NodeCore::restart(
+        settings(2, "127.0.0.1:9002"),
+        JoinSecrets {
+            node,
+            service: copy_service(&kept.service),
+            ledger_secrets: LedgerSecrets::with_first(kept.ledger_secret),
+        },
+        PersistedState {
+            entries,
+            committed: SeqNo(0),
+            vote: cluster.votes.get(&2).cloned(),
+        },
+        Box::new(AcceptAll),
+        Frontends::with_builtins(&[&LoggingApp]),
+        cluster.now_ms,
+        NOW,
+    )
+    .unwrap();
+    cluster.nodes[2] = Some(restarted);
+    cluster.run_for(SIGNED_AFTER_MS);
+
+    let node = cluster.node(2);
+    assert!(
+        node.commit().seqno >= second.seqno,
+        "the restarted node caught up"
+    );
+    assert!(
+        cluster.ledgers[1] == cluster.ledgers[2],
+        "ledgers differ after the restart"
+    );
+    let read = cluster.call(2, get("/app/log/private", "id=2", &user));
+    assert_eq!(json_body(&read)["msg"], "two");
 }

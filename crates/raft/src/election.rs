@@ -106,6 +106,10 @@ impl Raft {
         if grant && !pre_vote {
             self.restart_election_timeout();
             self.voted_for = Some(from.clone());
+            self.emit(Output::Voted {
+                view: self.view,
+                voted_for: from.clone(),
+            });
         }
         self.send_vote_response(from, grant, pre_vote);
     }
@@ -152,6 +156,10 @@ impl Raft {
         self.voted_for = Some(self.id.clone());
         self.reset_votes_for_me();
         self.view = View(self.view.0 + 1);
+        self.emit(Output::Voted {
+            view: self.view,
+            voted_for: self.id.clone(),
+        });
         self.restart_election_timeout();
         self.reset_last_acks();
         self.add_vote_for_me(self.id.clone());

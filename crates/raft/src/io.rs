@@ -67,6 +67,15 @@ pub enum Output {
         /// The new commit seqno.
         up_to: SeqNo,
     },
+    /// This node voted for `voted_for` in `view` (itself, as a candidate). A driver that lets
+    /// a node restart with its log must persist this before sending anything after it, and
+    /// give it back to [`crate::Raft::restore`]: a node must never vote twice in one view.
+    Voted {
+        /// The view of the vote.
+        view: View,
+        /// The candidate voted for.
+        voted_for: NodeId,
+    },
     /// This node became primary in `view`.
     BecameLeader {
         /// The view it leads.

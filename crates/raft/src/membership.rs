@@ -174,6 +174,11 @@ impl Raft {
         }
     }
 
+    /// After a restore: configurations superseded by a committed one are gone.
+    pub(crate) fn pop_committed_configurations_after_restore(&mut self, idx: SeqNo) {
+        self.pop_committed_configurations(idx);
+    }
+
     /// Pops the oldest configuration while the next one is committed; nodes left in no
     /// configuration stay peers until their `retired_committed` is committed.
     fn pop_committed_configurations(&mut self, idx: SeqNo) {

@@ -184,6 +184,60 @@ impl Raft {
         Ok(())
     }
 
+    /// A node restarting with the log it persisted (a crash, then a restart with the same
+    /// identity): `entries` from seqno 1, `commit` as far as the node knows it committed (0 if
+    /// unknown), and its last [`Output::Voted`]. It comes back a backup in the latest view it
+    /// saw; its unsigned suffix is dropped as on any view change (spec §5.5).
+    pub fn restore(
+        &mut self,
+        entries: Vec<Entry>,
+        commit: SeqNo,
+        vote: Option<(View, NodeId)>,
+    ) -> Result<(), RaftError> {
+        self.check_fresh()?;
+        for (index, entry) in entries.iter().enumerate() {
+            let in_order = entry.seqno().0 == index as u64 + 1;
+            if !in_order || entry.view() < self.log.last_view() {
+                return Err(RaftError::InvalidViewHistory);
+            }
+        }
+        for entry in entries {
+            self.append_entry(entry);
+        }
+        let last = self.log.last_idx();
+        self.persisted_idx = last;
+        let commit = commit.min(self.last_committable());
+        if commit > SeqNo(0) {
+            self.commit_idx = commit;
+            while self
+                .committable
+                .front()
+                .is_some_and(|seqno| *seqno <= commit)
+            {
+                self.committable.pop_front();
+            }
+            self.pop_committed_configurations_after_restore(commit);
+        }
+        let view = match &vote {
+            Some((voted_view, _)) => (*voted_view).max(self.log.last_view()),
+            None => self.log.last_view(),
+        };
+        self.become_aware_of_new_term(view);
+        if let Some((voted_view, voted_for)) = vote {
+            if voted_view == view {
+                self.voted_for = Some(voted_for);
+            }
+        }
+        self.outputs.clear();
+        self.queued_sends = 0;
+        if last > self.log.last_idx() {
+            self.emit(Output::Truncate {
+                after: self.log.last_idx(),
+            });
+        }
+        Ok(())
+    }
+
     /// Processes one input. Only local inputs ([`Input::Replicate`]) can fail; messages from
     /// peers that are stale, malformed or from unknown nodes are dropped.
     pub fn handle(&mut self, input: Input) -> Result<(), RaftError> {

@@ -113,6 +113,9 @@ impl NodeCore {
                 RaftOutput::Truncate { after } => self.truncate(after),
                 RaftOutput::Commit { up_to } => self.on_commit(up_to),
                 RaftOutput::BecameLeader { view } => self.on_became_leader(view),
+                RaftOutput::Voted { view, voted_for } => {
+                    self.outputs.push_back(Output::Voted { view, voted_for });
+                }
                 RaftOutput::BecameFollower { view, leader } => {
                     self.view = view;
                     self.primary = leader;
@@ -145,18 +148,35 @@ impl NodeCore {
         if self.apply_failed {
             return false;
         }
-        let applied = match self.store.apply_entry(&entry.data) {
-            Ok(applied) if applied.tx_id() == entry.txid => applied,
-            Ok(_) | Err(_) => {
-                // A primary sent an entry this node cannot apply (or one for another TxID): it
-                // must not pretend to hold it. Raft will keep resending; operators see
-                // `apply_failures` in the node's state.
+        if self
+            .apply_entry_bytes(&entry.data, Some(entry.txid))
+            .is_none()
+        {
+            // A primary sent an entry this node cannot apply (or one for another TxID): it
+            // must not pretend to hold it. Raft resends it after a rollback; `apply_failed`
+            // shows in the node's state.
+            self.apply_failed = true;
+            return false;
+        }
+        true
+    }
+
+    /// Applies one serialised entry to the store, the history and the indexes (a backup's
+    /// replication, a restart's replay). `None`, with nothing changed, if it does not apply.
+    pub(crate) fn apply_entry_bytes(
+        &mut self,
+        data: &[u8],
+        expected: Option<TxId>,
+    ) -> Option<cloister_kv::AppliedEntry> {
+        let applied = match self.store.apply_entry(data) {
+            Ok(applied) if expected.is_none_or(|txid| txid == applied.tx_id()) => applied,
+            Ok(applied) => {
                 let _ = self
                     .store
-                    .rollback_to(SeqNo(entry.seqno().0.saturating_sub(1)));
-                self.apply_failed = true;
-                return false;
+                    .rollback_to(SeqNo(applied.seqno.0.saturating_sub(1)));
+                return None;
             }
+            Err(_) => return None,
         };
         self.history.append(applied.leaf());
         self.statuses.append(applied.view, applied.seqno);
@@ -173,12 +193,11 @@ impl NodeCore {
             applied.claims_digest.unwrap_or(Sha256Hash([0; 32])),
         );
         if applied.is_signature {
-            self.receipts
-                .record_signature(applied.seqno, entry.data.clone());
+            self.receipts.record_signature(applied.seqno, data.to_vec());
             let root = self.signed_root_in_store();
             self.record_replicated_signature(applied.seqno, root);
         }
-        true
+        Some(applied)
     }
 
     /// Drops every entry after `after` (never at or below the commit seqno).

@@ -78,6 +78,20 @@ pub enum Output {
     SendPeer { to: NodeId, bytes: Vec<u8> },
     /// The nodes this node talks to changed: their node-to-node addresses.
     Peers { nodes: Vec<PeerInfo> },
+    /// The node voted in `view`: persist it before carrying out later outputs, and give it
+    /// back to [`NodeCore::restart`] (a node must never vote twice in one view).
+    Voted { view: View, voted_for: NodeId },
+}
+
+/// What a node that crashed finds on its disk.
+#[derive(Debug, Clone, Default)]
+pub struct PersistedState {
+    /// Its ledger entries from seqno 1, in order (a torn or damaged tail is dropped).
+    pub entries: Vec<Vec<u8>>,
+    /// The last seqno it knows committed (from `.committed` chunks), or 0.
+    pub committed: SeqNo,
+    /// Its last vote.
+    pub vote: Option<(View, NodeId)>,
 }
 
 /// Another node and where to reach it.
@@ -271,6 +285,72 @@ impl NodeCore {
             .join_as_backup(None)
             .map_err(|error| NodeError::Invalid(format!("consensus: {error}")))?;
         core.drain_raft();
+        Ok(core)
+    }
+
+    /// A node restarting after a crash with the same identity: replays its ledger, drops what
+    /// does not apply (a torn or damaged tail, reported by a `TruncateLedger` output), and
+    /// comes back as a backup that catches up from the primary.
+    pub fn restart(
+        settings: NodeSettings,
+        secrets: JoinSecrets,
+        persisted: PersistedState,
+        engine: Box<dyn ConstitutionEngine + Send>,
+        frontends: Frontends,
+        now_ms: u64,
+        now_unix: i64,
+    ) -> Result<NodeCore, NodeError> {
+        let mut core = NodeCore::new(settings, secrets, engine, frontends, now_ms, now_unix);
+        let found = persisted.entries.len();
+        let mut entries = Vec::with_capacity(found);
+        let mut configuration = BTreeSet::new();
+        for data in persisted.entries {
+            let Some(applied) = core.apply_entry_bytes(&data, None) else {
+                break;
+            };
+            let kind = if applied.is_signature {
+                cloister_raft::EntryKind::Signature
+            } else if applied
+                .maps
+                .iter()
+                .any(|map| map == crate::tables::NODES_INFO)
+            {
+                let trusted = core.trusted_nodes();
+                if trusted != configuration && !trusted.is_empty() {
+                    configuration = trusted.clone();
+                    cloister_raft::EntryKind::Reconfiguration(trusted)
+                } else {
+                    cloister_raft::EntryKind::Normal
+                }
+            } else {
+                cloister_raft::EntryKind::Normal
+            };
+            entries.push(cloister_raft::Entry {
+                txid: applied.tx_id(),
+                kind,
+                data,
+            });
+        }
+        let kept = entries.len();
+        core.raft
+            .restore(entries, persisted.committed, persisted.vote)
+            .map_err(|error| NodeError::Invalid(format!("consensus: {error}")))?;
+        if kept < found {
+            core.outputs.push_back(Output::TruncateLedger {
+                after: SeqNo(kept as u64),
+            });
+        }
+        let committed = core.raft.commit_seqno();
+        if let Some(view) = core.statuses.view_at(committed) {
+            core.statuses.commit(TxId {
+                view,
+                seqno: committed,
+            });
+        }
+        core.view = core.raft.view();
+        core.refresh_service_open();
+        core.drain_raft();
+        core.announce_peers();
         Ok(core)
     }
 

@@ -174,7 +174,8 @@ impl Harness {
                 Output::CommitLedger { .. }
                 | Output::TruncateLedger { .. }
                 | Output::SendPeer { .. }
-                | Output::Peers { .. } => {}
+                | Output::Peers { .. }
+                | Output::Voted { .. } => {}
             }
         }
         response.expect("a response")

@@ -403,7 +403,7 @@ impl World {
             }
             Output::Commit { up_to } => self.on_commit(name, up_to),
             Output::BecameLeader { view } => self.on_leader(name, view),
-            Output::BecameFollower { .. } => Ok(()),
+            Output::BecameFollower { .. } | Output::Voted { .. } => Ok(()),
         }
     }
 
