@@ -98,6 +98,9 @@ impl NodeCore {
     pub(crate) fn drain_raft(&mut self) {
         for _ in 0..RAFT_OUTPUTS_PER_DRAIN_MAX {
             let Some(output) = self.raft.poll_output() else {
+                // A new configuration (appended, not only committed) changes whom to talk to:
+                // a joiner must reach the primary to acknowledge the entry that adds it.
+                self.announce_peers();
                 return;
             };
             match output {
@@ -249,6 +252,14 @@ impl NodeCore {
             .collect();
         wanted.extend(self.raft.peer_matches().into_keys());
         wanted.remove(&self.node.id);
+        let unchanged = wanted.len() == self.announced_peers.len()
+            && self
+                .announced_peers
+                .iter()
+                .all(|peer| wanted.contains(&peer.id) && !peer.node_to_node_address.is_empty());
+        if unchanged {
+            return;
+        }
         let records = self.node_records();
         let nodes: Vec<PeerInfo> = wanted
             .into_iter()
