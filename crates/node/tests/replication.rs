@@ -365,6 +365,29 @@ fn three_nodes_commit_on_a_quorum_with_identical_ledgers() {
         cluster.ledgers[0][kept_from..last] == cluster.ledgers[1][kept_from..last],
         "the primary's and a backup's ledgers differ"
     );
+    // Every node names the same primary; a backup sends /node/primary and joiners there.
+    for index in 0..3 {
+        let nodes = cluster.call(index, get("/node/network/nodes", "", &user));
+        let nodes = json_body(&nodes);
+        let primaries: Vec<&str> = nodes["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|node| node["primary"] == true)
+            .map(|node| node["node_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(primaries, vec![cluster.ids[0].as_str()], "node {index}");
+    }
+    let primary = cluster.call(1, get("/node/primary", "", &user));
+    assert_eq!(primary.status, 308);
+    assert_eq!(cluster.call(0, get("/node/primary", "", &user)).status, 200);
+    let join = cluster.call(2, post("/node/join", json!({}), &user));
+    assert_eq!(join.status, 308);
+    assert!(
+        join.headers
+            .iter()
+            .any(|(name, value)| name == "location" && value.ends_with("/node/join"))
+    );
     // A backup reads the message locally.
     let read = cluster.call(1, get("/app/log/private", "id=1", &user));
     assert_eq!(read.status, 200, "{}", String::from_utf8_lossy(&read.body));

@@ -155,6 +155,8 @@ impl NodeCore {
                 ledger_secrets: self.store.secrets(),
                 primary: self.primary.as_ref(),
                 is_primary: self.raft.is_primary(),
+                consensus: self.consensus(),
+                peer_matches: self.raft.peer_matches(),
             };
             let result = handler(&mut EndpointContext {
                 request,

@@ -122,6 +122,8 @@ pub struct ConsensusSummary {
     pub persisted: SeqNo,
     /// Active configurations, oldest first.
     pub configurations: Vec<BTreeSet<NodeId>>,
+    /// The seqno each of `configurations` took effect at (0 for the genesis node's first).
+    pub configuration_seqnos: Vec<SeqNo>,
     pub membership: Membership,
 }
 
@@ -151,6 +153,10 @@ pub struct NodeView<'a> {
     pub primary: Option<&'a NodeId>,
     /// Whether this node is the primary.
     pub is_primary: bool,
+    /// Consensus as this node sees it.
+    pub consensus: ConsensusSummary,
+    /// The primary's match seqno per peer (empty on a backup).
+    pub peer_matches: BTreeMap<NodeId, SeqNo>,
 }
 
 /// The keys a starting node creates its service with (drawn by the host from its entropy).
@@ -462,6 +468,12 @@ impl NodeCore {
                 .configurations()
                 .iter()
                 .map(|configuration| configuration.nodes.clone())
+                .collect(),
+            configuration_seqnos: self
+                .raft
+                .configurations()
+                .iter()
+                .map(|configuration| configuration.idx)
                 .collect(),
             membership: self.raft.membership(),
         }

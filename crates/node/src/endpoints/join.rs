@@ -61,6 +61,10 @@ struct Joiner {
 }
 
 fn join(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+    if !ctx.node.is_primary {
+        // CCF: a backup sends joiners to the primary.
+        return crate::endpoints::node::redirect_to_primary(ctx, "/node/join");
+    }
     let joiner = joiner(ctx.request.client_cert_der.as_deref())?;
     let input: JoinIn = serde_json::from_slice(&ctx.request.body)
         .map_err(|e| ApiError::new(400, "InvalidInput", format!("Invalid JoinIn: {e}")))?;

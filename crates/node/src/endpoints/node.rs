@@ -55,7 +55,7 @@ pub fn install(registry: &mut EndpointRegistry<Handler>) {
             "GET",
             "/network/nodes/primary",
             Sometimes,
-            handler(network_node_self),
+            handler(network_node_primary),
         ),
         (
             "GET",
@@ -137,7 +137,7 @@ fn network(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
         "service_status": info["status"],
         "service_certificate": info["cert"],
         "current_view": ctx.node.view.0,
-        "primary_id": ctx.node.node_id.to_string(),
+        "primary_id": ctx.node.primary.map(|id| id.to_string()),
         "recovery_count": info.get("recovery_count").cloned().unwrap_or(json!(0)),
         "service_data": info.get("service_data").cloned().unwrap_or(Value::Null),
         "current_service_create_txid": info.get("current_service_create_txid").cloned().unwrap_or(Value::Null),
@@ -160,7 +160,7 @@ fn node_info_out(ctx: &mut EndpointContext<'_>, node_id: &str, info: &Value) -> 
     json!({
         "node_id": node_id,
         "status": info["status"],
-        "primary": node_id == ctx.node.node_id.as_str(),
+        "primary": ctx.node.primary.is_some_and(|primary| primary.as_str() == node_id),
         "rpc_interfaces": interfaces,
         "node_data": info.get("node_data").cloned().unwrap_or(Value::Null),
         "last_written": last_written,
@@ -230,17 +230,65 @@ fn network_node_self(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError
     Ok(Response::json(&out))
 }
 
-/// One node: it is always the primary.
-fn primary(_: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+/// The primary's node record.
+fn network_node_primary(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+    let id = ctx
+        .node
+        .primary
+        .map(|id| id.to_string())
+        .ok_or_else(|| ApiError::new(404, "ResourceNotFound", "Primary unknown"))?;
+    let info = read_json(ctx, NODES_INFO, id.as_bytes())
+        .ok_or_else(|| ApiError::new(404, "ResourceNotFound", "Node not found"))?;
+    let out = node_info_out(ctx, &id, &info);
+    Ok(Response::json(&out))
+}
+
+/// 200 on the primary; elsewhere a 308 to the primary (CCF's `/node/primary`).
+fn primary(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+    if ctx.node.is_primary {
+        return Ok(Response {
+            status: 200,
+            headers: Vec::new(),
+            body: Vec::new(),
+        });
+    }
+    redirect_to_primary(ctx, "/node/primary")
+}
+
+/// A 308 to the same path on the primary's RPC interface, or 404 when it is not known.
+pub(crate) fn redirect_to_primary(
+    ctx: &mut EndpointContext<'_>,
+    path: &str,
+) -> Result<Response, ApiError> {
+    let address = ctx
+        .node
+        .primary
+        .map(|id| id.to_string())
+        .and_then(|id| read_json(ctx, NODES_INFO, id.as_bytes()))
+        .and_then(|info| {
+            let interfaces = info["rpc_interfaces"].as_object()?;
+            let interface = interfaces
+                .get("primary_rpc_interface")
+                .or_else(|| interfaces.values().next())?;
+            interface["published_address"].as_str().map(str::to_owned)
+        })
+        .ok_or_else(|| ApiError::new(404, "ResourceNotFound", "Primary unknown"))?;
+    Ok(Response {
+        status: 308,
+        headers: vec![("location".to_owned(), format!("https://{address}{path}"))],
+        body: Vec::new(),
+    })
+}
+
+fn backup(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
+    if ctx.node.is_primary {
+        return Err(ApiError::new(404, "ResourceNotFound", "Node is not backup"));
+    }
     Ok(Response {
         status: 200,
         headers: Vec::new(),
         body: Vec::new(),
     })
-}
-
-fn backup(_: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
-    Err(ApiError::new(404, "ResourceNotFound", "Node is not backup"))
 }
 
 fn self_signed_certificate(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
@@ -349,17 +397,54 @@ fn configuration(ctx: &mut EndpointContext<'_>) -> (u64, Map<String, Value>) {
     (created, nodes)
 }
 
-/// One node, so it leads: one configuration, no acks from followers.
+/// Consensus as this node sees it (CCF's `ConsensusDetails`).
 fn consensus(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
-    let (idx, nodes) = configuration(ctx);
+    let summary = &ctx.node.consensus;
+    let mut addresses = Map::new();
+    for (key, raw) in ctx.tx.iter(NODES_INFO) {
+        if let Ok(info) = serde_json::from_slice::<Value>(&raw) {
+            addresses.insert(
+                String::from_utf8_lossy(&key).into_owned(),
+                info["node_to_node_interface"]["published_address"].clone(),
+            );
+        }
+    }
+    // The genesis node's first configuration comes from the service's creation transaction.
+    let (created, _) = configuration(ctx);
+    let configs: Vec<Value> = summary
+        .configurations
+        .iter()
+        .zip(&summary.configuration_seqnos)
+        .map(|(nodes, seqno)| {
+            let idx = if seqno.0 == 0 { created } else { seqno.0 };
+            let nodes: Map<String, Value> = nodes
+                .iter()
+                .map(|id| {
+                    let address = addresses.get(id.as_str()).cloned().unwrap_or(Value::Null);
+                    (id.to_string(), json!({ "address": address }))
+                })
+                .collect();
+            json!({ "idx": idx, "rid": idx, "nodes": nodes })
+        })
+        .collect();
+    let acks: Map<String, Value> = ctx
+        .node
+        .peer_matches
+        .iter()
+        .map(|(id, seqno)| (id.to_string(), json!({ "seqno": seqno.0 })))
+        .collect();
+    let membership = match summary.membership {
+        cloister_raft::Membership::Active => "Active",
+        cloister_raft::Membership::Retired(_) => "Retired",
+    };
     Ok(Response::json(&json!({
         "details": {
-            "configs": [{ "idx": idx, "rid": idx, "nodes": nodes }],
-            "acks": {},
-            "membership_state": "Active",
-            "leadership_state": "Leader",
-            "primary_id": ctx.node.node_id.to_string(),
-            "current_view": ctx.node.view.0,
+            "configs": configs,
+            "acks": acks,
+            "membership_state": membership,
+            "leadership_state": format!("{:?}", summary.role),
+            "primary_id": summary.primary.as_ref().map(|id| id.to_string()),
+            "current_view": summary.view.0,
             "ticking": true,
         }
     })))
