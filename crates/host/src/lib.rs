@@ -29,7 +29,7 @@ pub use config::{
 };
 pub use error::HostError;
 pub use handler::{HostRequest, HostResponse, RequestHandler};
-pub use ledger_writer::LedgerDirWriter;
+pub use ledger_writer::{LedgerDirWriter, LedgerOnDisk};
 pub use node_driver::{NodeDriver, NodeHandle, PeerLink, PeerSend, read_vote};
 pub use server::RpcServer;
 pub use shutdown::{ShutdownSignal, StopSignal};

@@ -74,10 +74,18 @@ impl NodeDriver {
     /// A driver writing `core`'s ledger into `ledger_dir` (a new ledger), and the handle the RPC
     /// servers use.
     pub fn new(core: NodeCore, ledger_dir: &Path) -> anyhow::Result<(NodeDriver, NodeHandle)> {
+        Ok(NodeDriver::with_ledger(
+            core,
+            LedgerDirWriter::create(ledger_dir, 1)?,
+        ))
+    }
+
+    /// A driver continuing `ledger` (a restarted node's, from [`LedgerDirWriter::resume`]).
+    pub fn with_ledger(core: NodeCore, ledger: LedgerDirWriter) -> (NodeDriver, NodeHandle) {
         let (sender, requests) = mpsc::channel(REQUEST_QUEUE_MAX);
         let driver = NodeDriver {
             core,
-            ledger: LedgerDirWriter::create(ledger_dir, 1)?,
+            ledger,
             peers: None,
             vote_file: None,
             requests,
@@ -85,7 +93,7 @@ impl NodeDriver {
             next_request: 0,
             started: Instant::now(),
         };
-        Ok((driver, NodeHandle { sender }))
+        (driver, NodeHandle { sender })
     }
 
     /// Keeps the node's votes in `path` (written and synced before anything after the vote).

@@ -7,6 +7,7 @@
 
 mod config;
 mod dialer;
+mod driver_link;
 mod frame;
 mod listener;
 mod network;
