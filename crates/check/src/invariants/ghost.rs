@@ -1,6 +1,6 @@
 //! What has been seen so far (TLA+ calls such bookkeeping "ghost" variables): the primary of
 //! every view, the committed prefix across all nodes, every TxId's running hash, and per node
-//! the highest view and its commit. The checks read it; [`Ghost::observe`] folds in one step.
+//! its view and commit in its current incarnation. The checks read it; [`Ghost::observe`] folds in one step.
 
 use std::collections::BTreeMap;
 
@@ -12,10 +12,10 @@ use crate::invariants::model::{LogEntry, NodeState, Role};
 /// Per node: what monotonicity is checked against.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NodeGhost {
-    /// The highest view the node ever had, across restarts.
-    pub max_view: View,
-    /// The incarnation `commit` belongs to.
+    /// The incarnation `view` and `commit` belong to.
     pub incarnation: u64,
+    /// The node's view in that incarnation.
+    pub view: View,
     /// The node's commit in that incarnation.
     pub commit: SeqNo,
 }
@@ -77,11 +77,14 @@ impl Ghost {
             }
             let ghost = self.nodes.entry(node.id.clone()).or_default();
             if node.is_up() {
-                ghost.max_view = ghost.max_view.max(node.view);
                 if ghost.incarnation != node.incarnation {
-                    ghost.incarnation = node.incarnation;
-                    ghost.commit = node.commit;
+                    *ghost = NodeGhost {
+                        incarnation: node.incarnation,
+                        view: node.view,
+                        commit: node.commit,
+                    };
                 } else {
+                    ghost.view = ghost.view.max(node.view);
                     ghost.commit = ghost.commit.max(node.commit);
                 }
             }

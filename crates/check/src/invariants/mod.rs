@@ -29,7 +29,9 @@ pub use ghost::{Ghost, NodeGhost};
 pub use log::{LOG_MATCHING, MONO_LOG, log_matching, mono_log};
 pub use model::{LogEntry, NodeState, Role, Violation, quorum};
 pub use monotonic::{MONOTONIC_COMMIT, MONOTONIC_VIEW, monotonic};
-pub use storage::{DAMAGE_DETECTED, restart_keeps_only_intact};
+pub use storage::{
+    DAMAGE_DETECTED, Durable, RESTART_REMEMBERS, restart_keeps_only_intact, restart_remembers,
+};
 
 /// One invariant over a step.
 pub type Check = fn(&Ghost, &[NodeState<'_>]) -> Result<(), Violation>;
