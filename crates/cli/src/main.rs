@@ -4,7 +4,14 @@ mod gov_cmd;
 mod keygen_cmd;
 mod ledger_cmd;
 mod ledger_print;
+mod node_addresses;
 mod node_cmd;
+mod node_join;
+mod node_restart;
+mod node_serve;
+mod node_settings;
+mod node_start;
+mod node_state_dir;
 mod receipt_cmd;
 mod sandbox_cmd;
 
@@ -25,7 +32,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a node (CCF's cchost): `cloister node start --config <file.json>`.
+    /// Run a node (CCF's cchost): `cloister node start|join --config <file.json>`.
     Node {
         #[command(subcommand)]
         command: node_cmd::NodeCommand,

@@ -1,27 +1,25 @@
-//! `cloister node start --config <file.json>`: CCF's node configuration in, a running node out
-//! (the counterpart of `cchost --config`). Fields Cloister does not support yet are refused,
-//! each named; a bad value names its field.
+//! `cloister node start|join --config <file.json>`: CCF's node configuration in, a running node
+//! out (the counterpart of `cchost --config`). Fields Cloister does not support yet are refused,
+//! each named; a bad value names its field. A node whose directory already holds its state file
+//! restarts from it instead (node_restart.rs).
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use cloister_crypto::{Entropy, OsEntropy};
-use cloister_host::{
-    AppProtocol, NodeDriver, RpcInterfaceConfig, RpcServer, ShutdownSignal, TlsIdentity,
-};
+use cloister_gov::ConstitutionEngine;
 use cloister_node::apps::logging::LoggingApp;
 use cloister_node::config::{
-    CommandKind, NodeConfig, StartCommand, SubjectAltName, check_supported, parse_node_config,
+    CommandKind, CommandType, NodeConfig, Unsupported, check_supported, parse_node_config,
 };
-use cloister_node::core::{Frontends, NodeCore, NodeSecrets, NodeSettings};
-use cloister_node::{
-    CoseSignaturesConfig, GenesisConfig, GenesisMember, NodeIdentity, ServiceIdentity,
-};
+use cloister_node::core::Frontends;
+
+use crate::node_addresses::resolve_port_zero;
+use crate::node_state_dir::NodeState;
+use crate::{node_join, node_restart, node_start};
 
 #[derive(Subcommand)]
 pub enum NodeCommand {
@@ -31,34 +29,31 @@ pub enum NodeCommand {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Join an existing service (command.type = "Join").
+    Join {
+        /// CCF node configuration (cchost JSON).
+        #[arg(long, short)]
+        config: PathBuf,
+    },
 }
 
-const DAY_SECONDS: i64 = 24 * 3600;
+pub const DAY_SECONDS: i64 = 24 * 3600;
 
 pub fn run(command: NodeCommand) -> anyhow::Result<ExitCode> {
-    match command {
-        NodeCommand::Start { config } => start(&config),
-    }
-}
-
-fn start(path: &PathBuf) -> anyhow::Result<ExitCode> {
-    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let config =
-        parse_node_config(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    if let Err(unsupported) = check_supported(&config) {
-        let list: Vec<String> = unsupported.iter().map(|u| format!("  {u}")).collect();
-        bail!(
-            "{} asks for what Cloister does not support yet:\n{}",
-            path.display(),
-            list.join("\n")
-        );
-    }
-    let CommandKind::Start(start) = &config.command.kind else {
-        bail!(
-            "{}: command.type must be \"Start\" for `cloister node start`",
-            path.display()
-        );
+    let (expected, path) = match command {
+        NodeCommand::Start { config } => (CommandType::Start, config),
+        NodeCommand::Join { config } => (CommandType::Join, config),
     };
+    let config = load_config(&path)?;
+    if config.command.command_type() != expected {
+        bail!(
+            "{}: command.type must be \"{}\" for `cloister node {}`",
+            path.display(),
+            expected.as_str(),
+            expected.as_str().to_lowercase()
+        );
+    }
+    let config = resolve_port_zero(config)?;
     // The node runs the constitution in QuickJS, which may use up to `max_stack_bytes` (1 MiB by
     // default) of the calling thread's stack: give worker threads ample room.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -66,229 +61,101 @@ fn start(path: &PathBuf) -> anyhow::Result<ExitCode> {
         .thread_stack_size(8 << 20)
         .enable_all()
         .build()?;
-    runtime.block_on(serve(&config, start))?;
+    runtime.block_on(async {
+        if let Some(state) = NodeState::load(Path::new("."))? {
+            return node_restart::restart(&config, state).await;
+        }
+        match &config.command.kind {
+            CommandKind::Start(start) => node_start::start(&config, start).await,
+            CommandKind::Join(join) => node_join::join(&config, join).await,
+            CommandKind::Recover(_) => bail!("command.type \"Recover\" is not supported"),
+        }
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(config: &NodeConfig, start: &StartCommand) -> anyhow::Result<()> {
-    let ledger_dir = PathBuf::from(&config.ledger.directory);
-    if ledger_dir.exists() && fs::read_dir(&ledger_dir)?.next().is_some() {
-        bail!(
-            "ledger.directory {} is not empty: a Start node creates a new ledger",
-            ledger_dir.display()
-        );
+/// Parses and checks the configuration file.
+fn load_config(path: &Path) -> anyhow::Result<NodeConfig> {
+    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let config =
+        parse_node_config(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if let Err(unsupported) = check_supported(&config) {
+        let unsupported = joining_is_supported(&config, unsupported);
+        if !unsupported.is_empty() {
+            let list: Vec<String> = unsupported.iter().map(|u| format!("  {u}")).collect();
+            bail!(
+                "{} asks for what Cloister does not support yet:\n{}",
+                path.display(),
+                list.join("\n")
+            );
+        }
     }
-    let now = unix_now();
-    let mut entropy = OsEntropy;
-    let service_days = i64::try_from(start.initial_service_certificate_validity_days).unwrap_or(1);
-    let service =
-        ServiceIdentity::generate(&mut entropy, now - 60, now + service_days * DAY_SECONDS)?;
-    let node_days = i64::try_from(config.node_certificate.initial_validity_days).unwrap_or(1);
-    let node = NodeIdentity::generate(
-        &mut entropy,
-        &service,
-        subject_alt_names(config),
-        now - 60,
-        now + node_days * DAY_SECONDS,
-    )?;
-    let mut ledger_secret = [0u8; 32];
-    entropy.fill_bytes(&mut ledger_secret);
-
-    write_file(
-        &config.command.service_certificate_file,
-        &service.cert_pem(),
-    )?;
-    write_file(&config.output_files.node_certificate_file, &node.cert_pem())?;
-    write_file(
-        &config.output_files.pid_file,
-        &std::process::id().to_string(),
-    )?;
-    let tls = TlsIdentity::from_pem(&node.cert_pem(), &node.key.to_pem())?;
-
-    let settings = node_settings(config, start)?;
-    let frontends = Frontends::with_builtins(&[&LoggingApp]);
-    let engine = Box::new(cloister_js::QuickJsConstitution::new());
-    let secrets = NodeSecrets {
-        node,
-        service,
-        ledger_secret,
-    };
-    let core = NodeCore::start(settings, secrets, engine, frontends, 0, now)?;
-    let (driver, handle) = NodeDriver::new(core, &ledger_dir)?;
-    let handler: Arc<dyn cloister_host::RequestHandler> = Arc::new(handle);
-
-    let mut servers = Vec::new();
-    let mut addresses = serde_json::Map::new();
-    for (name, interface) in &config.network.rpc_interfaces {
-        let mut rpc = RpcInterfaceConfig::new(name.clone(), interface.bind_address.clone());
-        rpc.app_protocol = AppProtocol::from_ccf_name(interface.app_protocol.as_str())?;
-        rpc.max_open_sessions_soft =
-            usize::try_from(interface.max_open_sessions_soft).unwrap_or(usize::MAX);
-        rpc.max_open_sessions_hard =
-            usize::try_from(interface.max_open_sessions_hard).unwrap_or(usize::MAX);
-        let http = &interface.http_configuration;
-        rpc.max_body_size_bytes = usize::try_from(http.max_body_size_bytes).unwrap_or(usize::MAX);
-        rpc.max_header_size_bytes =
-            usize::try_from(http.max_header_size_bytes).unwrap_or(usize::MAX);
-        rpc.max_headers_count = usize::try_from(http.max_headers_count).unwrap_or(usize::MAX);
-        let (address, server) = RpcServer::bind(rpc, &tls, handler.clone())
-            .await
-            .with_context(|| {
-                format!(
-                    "binding network.rpc_interfaces.{name} to {}",
-                    interface.bind_address
-                )
-            })?;
-        addresses.insert(name.clone(), serde_json::Value::String(address.to_string()));
-        eprintln!("cloister: {name} listening on https://{address}");
-        servers.push(server);
-    }
-    if let Some(file) = &config.output_files.rpc_addresses_file {
-        write_file(file, &serde_json::Value::Object(addresses).to_string())?;
-    }
-
-    let mut signal = ShutdownSignal::install()?;
-    let (stop_sender, _) = tokio::sync::broadcast::channel::<()>(1);
-    let mut tasks = Vec::new();
-    for server in servers {
-        let mut stop = stop_sender.subscribe();
-        tasks.push(tokio::spawn(server.run(async move {
-            let _ = stop.recv().await;
-        })));
-    }
-    let mut stop = stop_sender.subscribe();
-    let node_task = tokio::spawn(driver.run(async move {
-        let _ = stop.recv().await;
-    }));
-    let received = signal.recv().await;
-    eprintln!("cloister: {received:?}: stopping");
-    let _ = stop_sender.send(());
-    for task in tasks {
-        task.await?;
-    }
-    node_task.await??;
-    Ok(())
+    Ok(config)
 }
 
-/// The node's settings from CCF's configuration and the genesis files it names.
-fn node_settings(config: &NodeConfig, start: &StartCommand) -> anyhow::Result<NodeSettings> {
-    let mut constitution = String::new();
-    for file in &start.constitution_files {
-        constitution.push_str(
-            &fs::read_to_string(file)
-                .with_context(|| format!("reading constitution file {file}"))?,
-        );
-        constitution.push('\n');
+/// `check_supported` (cloister-node) still lists joining as unsupported; this CLI joins. Its
+/// `fetch_recent_snapshot` (on by default) asks the target for a snapshot newer than the local
+/// one; Cloister nodes write no snapshots, so the answer is always "none" and the node joins
+/// from the start of the ledger, as CCF does when the service has no snapshot.
+fn joining_is_supported(config: &NodeConfig, unsupported: Vec<Unsupported>) -> Vec<Unsupported> {
+    if config.command.command_type() != CommandType::Join {
+        return unsupported;
     }
-    let mut members = Vec::new();
-    for (index, member) in start.members.iter().enumerate() {
-        let field = format!("command.start.members[{index}]");
-        let cert_pem = fs::read_to_string(&member.certificate_file).with_context(|| {
-            format!(
-                "{field}.certificate_file: reading {}",
-                member.certificate_file
-            )
-        })?;
-        let encryption_public_key_pem =
-            match &member.encryption_public_key_file {
-                Some(file) => Some(fs::read_to_string(file).with_context(|| {
-                    format!("{field}.encryption_public_key_file: reading {file}")
-                })?),
-                None => None,
-            };
-        let member_data = match &member.data_json_file {
-            Some(file) => {
-                let text = fs::read_to_string(file)
-                    .with_context(|| format!("{field}.data_json_file: reading {file}"))?;
-                Some(
-                    serde_json::from_str(&text)
-                        .with_context(|| format!("{field}.data_json_file: {file} is not JSON"))?,
-                )
-            }
-            None => None,
-        };
-        members.push(GenesisMember {
-            cert_pem,
-            encryption_public_key_pem,
-            member_data,
-        });
-    }
-    let (name, main) = config
-        .main_rpc_interface()
-        .context("network.rpc_interfaces must name at least one interface")?;
-    let genesis = GenesisConfig {
-        members,
-        constitution,
-        recovery_threshold: start.service_configuration.recovery_threshold,
-        rpc_address: main.published_address.clone(),
-        node_to_node_address: config
-            .network
-            .node_to_node_interface
-            .published_address
-            .clone(),
-        node_encryption_public_key_pem: None,
-    };
-    let mut settings = NodeSettings::with_genesis(genesis);
-    settings.sig_tx_interval = config.ledger_signatures.tx_count;
-    settings.sig_ms_interval = config.ledger_signatures.delay_ms;
-    settings.chunk_threshold_bytes = config.ledger.chunk_size_bytes;
-    if let Some(cose) = &start.cose_signatures {
-        let defaults = CoseSignaturesConfig::default();
-        settings.cose = CoseSignaturesConfig {
-            issuer: cose.issuer.clone().unwrap_or(defaults.issuer),
-            subject: cose.subject.clone().unwrap_or(defaults.subject),
-        };
-    }
-    settings.rpc_interfaces = config
-        .network
-        .rpc_interfaces
-        .iter()
-        .map(|(n, i)| {
-            (
-                n.clone(),
-                i.published_address.clone(),
-                i.app_protocol.as_str().to_owned(),
-            )
-        })
-        .collect();
-    let _ = name;
-    Ok(settings)
-}
-
-/// `node_certificate.subject_alt_names`, or the main RPC interface's published host (CCF's default).
-fn subject_alt_names(config: &NodeConfig) -> Vec<String> {
-    if !config.node_certificate.subject_alt_names.is_empty() {
-        return config
-            .node_certificate
-            .subject_alt_names
-            .iter()
-            .map(|san| match san {
-                SubjectAltName::IpAddress(ip) => ip.to_string(),
-                SubjectAltName::DnsName(name) => name.clone(),
-            })
-            .collect();
-    }
-    config
-        .main_rpc_interface()
-        .map(|(_, interface)| {
-            interface
-                .published_address
-                .rsplit_once(':')
-                .map_or(interface.published_address.clone(), |(host, _)| {
-                    host.to_owned()
-                })
-        })
+    unsupported
         .into_iter()
+        .filter(|u| u.path != "command.type" && u.path != "command.join.fetch_recent_snapshot")
         .collect()
 }
 
-fn write_file(path: &str, contents: &str) -> anyhow::Result<()> {
-    fs::write(path, contents).with_context(|| format!("writing {path}"))
+/// The constitution engine and the frontends every node serves (the logging app among them).
+pub fn engine_and_frontends() -> (Box<dyn ConstitutionEngine + Send>, Frontends) {
+    (
+        Box::new(cloister_js::QuickJsConstitution::new()),
+        Frontends::with_builtins(&[&LoggingApp]),
+    )
 }
 
-fn unix_now() -> i64 {
+pub fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(command: &str) -> NodeConfig {
+        parse_node_config(&format!(
+            r#"{{
+              "enclave": {{ "platform": "Virtual", "type": "Virtual" }},
+              "network": {{
+                "node_to_node_interface": {{ "bind_address": "127.0.0.1:0" }},
+                "rpc_interfaces": {{ "main": {{ "bind_address": "127.0.0.1:0" }} }}
+              }},
+              "command": {command}
+            }}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_join_configuration_is_accepted_and_other_findings_are_kept() {
+        let join =
+            config(r#"{ "type": "Join", "join": { "target_rpc_address": "127.0.0.1:8000" } }"#);
+        let found = check_supported(&join).unwrap_err();
+        assert!(found.iter().any(|u| u.path == "command.type"));
+        assert!(joining_is_supported(&join, found).is_empty());
+
+        let recover = config(
+            r#"{ "type": "Recover", "recover": { "previous_service_identity_file": "p.pem" } }"#,
+        );
+        let found = check_supported(&recover).unwrap_err();
+        assert!(
+            joining_is_supported(&recover, found)
+                .iter()
+                .any(|u| u.path == "command.type")
+        );
+    }
 }
