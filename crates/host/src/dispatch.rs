@@ -68,6 +68,7 @@ impl Session {
             headers: parts.headers,
             body,
             client_cert_der: self.client_cert_der.clone(),
+            http2: parts.version == http::Version::HTTP_2,
         };
         response::from_host(self.interface.handler.handle(request).await)
     }

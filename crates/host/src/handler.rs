@@ -27,6 +27,8 @@ pub struct HostRequest {
     /// formed but NOT chain-verified: CCF authenticates callers by looking the certificate up
     /// (user_cert, member_cert auth policies), not by a CA.
     pub client_cert_der: Option<Vec<u8>>,
+    /// Whether the request arrived over HTTP/2.
+    pub http2: bool,
 }
 
 /// What to send back. `content-length` is set by the host.

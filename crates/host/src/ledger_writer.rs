@@ -270,10 +270,14 @@ impl LedgerDirWriter {
         Ok(())
     }
 
-    /// Flushes the open chunk's bytes so readers see every entry appended so far.
+    /// Makes every entry appended so far durable (written and synced to disk) before the node
+    /// is told it is persisted: a backup acknowledges, and a primary counts itself, only what
+    /// survives a crash (ARCHITECTURE.md step 7; CCF 6 itself only flushes). Chunks completed
+    /// since the last call are synced when they complete.
     pub fn flush(&mut self) -> anyhow::Result<()> {
         if let Some(open) = &mut self.open {
             open.file.flush()?;
+            open.file.get_ref().sync_data()?;
         }
         Ok(())
     }
@@ -289,6 +293,7 @@ impl LedgerDirWriter {
         let file = open.file.get_mut();
         file.seek(SeekFrom::Start(0))?;
         file.write_all(&tail.header)?;
+        file.sync_data()?;
         // CCF does not rename on completion, only on commit; `ledger_<s>-<e>` is the name readers
         // accept for a complete, uncommitted chunk.
         let name = ChunkName {

@@ -258,6 +258,7 @@ impl RequestHandler for NodeHandle {
                     .collect(),
                 body: request.body.to_vec(),
                 client_cert_der: request.client_cert_der,
+                http2: request.http2,
             };
             let (reply, response) = oneshot::channel();
             let stopped = || {

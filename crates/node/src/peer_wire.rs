@@ -173,6 +173,7 @@ pub fn decode(bytes: &[u8]) -> Result<PeerMessage, PeerWireError> {
                 } else {
                     None
                 },
+                http2: input.bool("http2")?,
             },
         },
         TAG_FORWARD_RESPONSE => PeerMessage::ForwardResponse {
@@ -281,6 +282,7 @@ fn write_request(out: &mut Writer, request: &Request) {
         }
         None => out.bool(false),
     }
+    out.bool(request.http2);
 }
 
 fn read_entries(input: &mut Reader<'_>) -> Result<Vec<Entry>, PeerWireError> {

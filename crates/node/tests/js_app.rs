@@ -60,6 +60,7 @@ fn app_request(
         headers: vec![("content-type".into(), "application/json".into())],
         body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
         client_cert_der: cert.map(|c| c.der().to_vec()),
+        http2: false,
     }
 }
 

@@ -90,6 +90,7 @@ fn one_of_each() -> Vec<PeerMessage> {
                 ],
                 body: br#"{"id":1}"#.to_vec(),
                 client_cert_der: Some(vec![0x30, 0x82, 0x01]),
+                http2: false,
             },
         },
         PeerMessage::Forward {
@@ -356,6 +357,7 @@ fn arb_message() -> impl Strategy<Value = PeerMessage> {
                 headers,
                 body,
                 client_cert_der,
+                http2: false,
             },
         );
     let response =

@@ -535,3 +535,18 @@ fn a_crashed_backup_restarts_from_its_ledger_and_catches_up() {
     let read = cluster.call(2, get("/app/log/private", "id=2", &user));
     assert_eq!(json_body(&read)["msg"], "two");
 }
+
+#[test]
+fn a_backup_does_not_forward_requests_that_arrived_over_http2() {
+    let (mut cluster, user) = three_node_service();
+    let mut request = post("/app/log/private", json!({"id": 3, "msg": "h2"}), &user);
+    request.http2 = true;
+    let refused = cluster.call(1, request.clone());
+    assert_eq!(refused.status, 501, "{}", String::from_utf8_lossy(&refused.body));
+    assert_eq!(
+        json_body(&refused)["error"]["message"],
+        "Request cannot be forwarded to primary on HTTP/2 interface."
+    );
+    // The primary runs it: nothing to forward.
+    assert_eq!(cluster.call(0, request).status, 200);
+}

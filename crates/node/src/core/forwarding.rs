@@ -29,6 +29,7 @@ impl NodeCore {
         let primary = self.primary.clone().filter(|id| *id != self.node.id);
         let refusal = match primary {
             None => Some(unknown_primary()),
+            Some(_) if request.http2 => Some(http2_refused()),
             Some(_) if self.forwards.len() >= FORWARDS_PENDING_MAX => Some(busy()),
             Some(_) => None,
         };
@@ -122,6 +123,15 @@ fn unknown_primary() -> Response {
         503,
         "InternalError",
         "RPC could not be forwarded to unknown primary.",
+    ))
+}
+
+/// CCF does not forward requests that arrived over HTTP/2.
+fn http2_refused() -> Response {
+    Response::error(&ApiError::new(
+        501,
+        "NotImplemented",
+        "Request cannot be forwarded to primary on HTTP/2 interface.",
     ))
 }
 

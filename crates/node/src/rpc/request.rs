@@ -14,6 +14,8 @@ pub struct Request {
     pub body: Vec<u8>,
     /// DER of the TLS client certificate, when the caller presented one.
     pub client_cert_der: Option<Vec<u8>>,
+    /// Whether it arrived over HTTP/2 (CCF does not forward those to the primary).
+    pub http2: bool,
 }
 
 impl Request {

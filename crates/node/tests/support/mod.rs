@@ -341,6 +341,7 @@ pub fn gov_request(
         headers: vec![("content-type".into(), "application/cose".into())],
         body,
         client_cert_der: None,
+        http2: false,
     }
 }
 
