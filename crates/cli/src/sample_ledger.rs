@@ -239,7 +239,9 @@ impl Sink {
                     Output::Respond { .. }
                     | Output::SendPeer { .. }
                     | Output::Peers { .. }
-                    | Output::Voted { .. } => {}
+                    | Output::Voted { .. }
+                    | Output::WriteSnapshot { .. }
+                    | Output::CommitSnapshot { .. } => {}
                     Output::TruncateLedger { after } => {
                         anyhow::bail!("a single node rolled back to {after}")
                     }

@@ -20,6 +20,7 @@ mod response;
 mod server;
 mod sessions;
 mod shutdown;
+pub mod snapshot_files;
 mod tls;
 
 pub use config::{

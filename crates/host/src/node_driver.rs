@@ -50,6 +50,8 @@ pub struct NodeDriver {
     peers: Option<PeerLink>,
     /// Where the node's last vote is kept (so a restarted node never votes twice in a view).
     vote_file: Option<std::path::PathBuf>,
+    /// Where snapshot files go (`snapshots.directory`).
+    snapshot_dir: Option<std::path::PathBuf>,
     requests: mpsc::Receiver<Pending>,
     replies: BTreeMap<u64, oneshot::Sender<Response>>,
     next_request: u64,
@@ -88,6 +90,7 @@ impl NodeDriver {
             ledger,
             peers: None,
             vote_file: None,
+            snapshot_dir: None,
             requests,
             replies: BTreeMap::new(),
             next_request: 0,
@@ -99,6 +102,12 @@ impl NodeDriver {
     /// Keeps the node's votes in `path` (written and synced before anything after the vote).
     pub fn with_vote_file(mut self, path: &Path) -> NodeDriver {
         self.vote_file = Some(path.to_path_buf());
+        self
+    }
+
+    /// Writes the node's snapshots into `dir` (created if missing).
+    pub fn with_snapshot_dir(mut self, dir: &Path) -> NodeDriver {
+        self.snapshot_dir = Some(dir.to_path_buf());
         self
     }
 
@@ -168,6 +177,16 @@ impl NodeDriver {
                     Output::SendPeer { to, bytes } => {
                         if let Some(peers) = &self.peers {
                             peers.outgoing.send(&to, bytes);
+                        }
+                    }
+                    Output::WriteSnapshot { name, bytes } => {
+                        if let Some(dir) = &self.snapshot_dir {
+                            crate::snapshot_files::write_snapshot(dir, &name, &bytes)?;
+                        }
+                    }
+                    Output::CommitSnapshot { name, receipt } => {
+                        if let Some(dir) = &self.snapshot_dir {
+                            crate::snapshot_files::commit_snapshot(dir, &name, &receipt)?;
                         }
                     }
                     Output::Voted { view, voted_for } => {

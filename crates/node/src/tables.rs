@@ -6,6 +6,7 @@ pub const SINGLETON_KEY: [u8; 8] = [0; 8];
 pub const SIGNATURES: &str = "public:ccf.internal.signatures";
 pub const COSE_SIGNATURES: &str = "public:ccf.internal.cose_signatures";
 pub const TREE: &str = "public:ccf.internal.tree";
+pub const SNAPSHOT_EVIDENCE: &str = "public:ccf.internal.snapshot_evidence";
 pub const NODES_INFO: &str = "public:ccf.gov.nodes.info";
 pub const NODES_ENDORSED_CERTIFICATES: &str = "public:ccf.gov.nodes.endorsed_certificates";
 pub const SERVICE_INFO: &str = "public:ccf.gov.service.info";

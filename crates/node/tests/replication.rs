@@ -26,6 +26,8 @@ const NODES_INFO: &str = "public:ccf.gov.nodes.info";
 const TICK_MS: u64 = 10;
 /// The genesis node signs unsigned writes after CCF's default `ledger_signatures.delay` (1 s).
 const SIGNED_AFTER_MS: u64 = 1_200;
+/// Snapshots every few transactions, so that tests see them.
+const SNAPSHOT_TX_INTERVAL: u64 = 25;
 
 /// Nodes wired to each other by a lossless, in-order network and instant disks.
 struct Cluster {
@@ -35,6 +37,8 @@ struct Cluster {
     network: VecDeque<(usize, usize, Vec<u8>)>,
     responses: BTreeMap<(usize, u64), Response>,
     votes: BTreeMap<usize, (View, NodeId)>,
+    snapshot_files: BTreeMap<(usize, String), Vec<u8>>,
+    committed_snapshots: BTreeMap<usize, (String, Vec<u8>)>,
     now_ms: u64,
     session: u64,
 }
@@ -89,6 +93,15 @@ impl Cluster {
                     }
                     Output::Voted { view, voted_for } => {
                         self.votes.insert(index, (view, voted_for));
+                    }
+                    Output::WriteSnapshot { name, bytes } => {
+                        self.snapshot_files.insert((index, name), bytes);
+                    }
+                    Output::CommitSnapshot { name, receipt } => {
+                        let mut bytes = self.snapshot_files.remove(&(index, name.clone())).unwrap();
+                        bytes.extend_from_slice(&receipt);
+                        self.committed_snapshots
+                            .insert(index, (format!("{name}.committed"), bytes));
                     }
                     Output::CommitLedger { .. } | Output::Peers { .. } => {}
                 }
@@ -165,6 +178,7 @@ fn settings(seed: u64, n2n: &str) -> NodeSettings {
     settings.consensus.election_timeout_ms = 1_000;
     settings.consensus_seed = seed;
     settings.sig_ms_interval = 50;
+    settings.snapshot_tx_interval = SNAPSHOT_TX_INTERVAL;
     settings
 }
 
@@ -218,13 +232,14 @@ fn three_node_service_with_joiners() -> (Cluster, Certificate, Kept) {
     let member = identity(&mut entropy, "member0");
     let (_, user_cert) = identity(&mut entropy, "user0");
     let ledger_secret = random_ledger_secret(&mut entropy);
-    let mut h = Harness::start_genesis(
+    let mut h = Harness::start_genesis_with(
         identities,
         &member.1,
         String::new(),
         ledger_secret,
         Box::new(AcceptAll),
         Frontends::with_builtins(&[&LoggingApp]),
+        |settings| settings.snapshot_tx_interval = SNAPSHOT_TX_INTERVAL,
     );
     h.activate_member(&member);
     // AcceptAll resolves every proposal as Accepted when it is created.
@@ -285,6 +300,8 @@ fn three_node_service_with_joiners() -> (Cluster, Certificate, Kept) {
         network: VecDeque::new(),
         responses: BTreeMap::new(),
         votes: BTreeMap::new(),
+        snapshot_files: BTreeMap::new(),
+        committed_snapshots: BTreeMap::new(),
         now_ms: h.now_ms,
         session: 1_000,
     };
@@ -542,11 +559,188 @@ fn a_backup_does_not_forward_requests_that_arrived_over_http2() {
     let mut request = post("/app/log/private", json!({"id": 3, "msg": "h2"}), &user);
     request.http2 = true;
     let refused = cluster.call(1, request.clone());
-    assert_eq!(refused.status, 501, "{}", String::from_utf8_lossy(&refused.body));
+    assert_eq!(
+        refused.status,
+        501,
+        "{}",
+        String::from_utf8_lossy(&refused.body)
+    );
     assert_eq!(
         json_body(&refused)["error"]["message"],
         "Request cannot be forwarded to primary on HTTP/2 interface."
     );
     // The primary runs it: nothing to forward.
     assert_eq!(cluster.call(0, request).status, 200);
+}
+
+#[test]
+fn every_node_snapshots_and_a_new_node_joins_from_a_backups_snapshot() {
+    let (mut cluster, user, kept) = three_node_service_with_joiners();
+    for id in 0..40 {
+        let written = cluster.call(
+            0,
+            post(
+                "/app/log/private",
+                json!({"id": id, "msg": format!("m{id}")}),
+                &user,
+            ),
+        );
+        assert_eq!(written.status, 200);
+    }
+    // A signature makes the snapshot; once it commits the evidence follows, and once a
+    // signature after the evidence commits the snapshot is committed.
+    cluster.run_for(3 * SIGNED_AFTER_MS);
+    // Each node wrote the same committed snapshot, evidence receipt appended.
+    let (name, bytes) = cluster
+        .committed_snapshots
+        .get(&1)
+        .cloned()
+        .expect("a committed snapshot");
+    for index in [0, 2] {
+        assert_eq!(
+            cluster.committed_snapshots.get(&index),
+            Some(&(name.clone(), bytes.clone())),
+            "node {index}"
+        );
+    }
+    assert!(
+        name.starts_with("snapshot_") && name.ends_with(".committed"),
+        "{name}"
+    );
+    // A joiner downloads it from any node: /node/snapshot redirects, ranges are served.
+    let redirect = cluster.call(1, get("/node/snapshot", "", &user));
+    assert_eq!(redirect.status, 308);
+    let location = redirect
+        .headers
+        .iter()
+        .find(|(header, _)| header == "location")
+        .map(|(_, value)| value.clone())
+        .unwrap();
+    assert_eq!(location, format!("/node/snapshot/{name}"));
+    let mut downloaded = Vec::new();
+    while downloaded.len() < bytes.len() {
+        let mut request = get(&location, "", &user);
+        let start = downloaded.len();
+        request
+            .headers
+            .push(("range".into(), format!("bytes={start}-{}", start + 999)));
+        let part = cluster.call(1, request);
+        assert_eq!(part.status, 206);
+        downloaded.extend_from_slice(&part.body);
+    }
+    assert!(downloaded == bytes, "the downloaded snapshot differs");
+    let since = name
+        .trim_start_matches("snapshot_")
+        .split('_')
+        .next()
+        .unwrap();
+    assert_eq!(
+        cluster
+            .call(1, get("/node/snapshot", &format!("since={since}"), &user))
+            .status,
+        404
+    );
+
+    // A fourth node, trusted by the primary, starts from that snapshot and catches up.
+    let mut entropy = SeededEntropy::from_seed(99);
+    let node = NodeIdentity::generate(
+        &mut entropy,
+        &kept.service,
+        vec!["127.0.0.1".into()],
+        NOW - 10,
+        NOW + 1_000_000,
+    )
+    .unwrap();
+    let id = node.id.clone();
+    let cert = node.cert_pem();
+    let joiner = NodeCore::join_from_snapshot(
+        settings(3, "127.0.0.1:9003"),
+        JoinSecrets {
+            node,
+            service: copy_service(&kept.service),
+            ledger_secrets: LedgerSecrets::with_first(kept.ledger_secret),
+        },
+        &name,
+        &bytes,
+        Box::new(AcceptAll),
+        Frontends::with_builtins(&[&LoggingApp]),
+        cluster.now_ms,
+        NOW,
+    )
+    .unwrap();
+    let first = joiner.first_ledger_seqno();
+    assert!(first.0 > 1);
+    cluster.ids.push(id.clone());
+    cluster.nodes.push(Some(joiner));
+    cluster.ledgers.push(vec![Vec::new(); first.0 as usize - 1]);
+    cluster.nodes[0].as_mut().unwrap().execute_internal(|tx| {
+        let info = json!({ "status": "Trusted", "cert": cert, "node_to_node_interface": { "published_address": "127.0.0.1:9003" } });
+        tx.put(NODES_INFO, id.as_str().as_bytes().to_vec(), info.to_string());
+    }).unwrap();
+    let after = cluster.call(
+        0,
+        post(
+            "/app/log/private",
+            json!({"id": 100, "msg": "after"}),
+            &user,
+        ),
+    );
+    let after = txid_of(&after);
+    cluster.run_for(SIGNED_AFTER_MS);
+    assert!(
+        cluster.node(3).commit().seqno >= after.seqno,
+        "the snapshot joiner caught up"
+    );
+    assert_eq!(
+        cluster
+            .node(0)
+            .consensus()
+            .configurations
+            .last()
+            .unwrap()
+            .len(),
+        4
+    );
+    for (id, msg) in [(3, "m3"), (100, "after")] {
+        let read = cluster.call(3, get("/app/log/private", &format!("id={id}"), &user));
+        assert_eq!(
+            json_body(&read)["msg"],
+            msg,
+            "id {id} on the snapshot joiner"
+        );
+    }
+    let from = first.0 as usize - 1;
+    let last = cluster.ledgers[3].len();
+    assert!(
+        cluster.ledgers[3][from..last] == cluster.ledgers[1][from..last],
+        "ledgers after the snapshot differ"
+    );
+
+    // A snapshot whose receipt does not prove it is refused.
+    let mut tampered = bytes.clone();
+    tampered[100] ^= 1;
+    let mut entropy = SeededEntropy::from_seed(100);
+    let node = NodeIdentity::generate(
+        &mut entropy,
+        &kept.service,
+        vec![],
+        NOW - 10,
+        NOW + 1_000_000,
+    )
+    .unwrap();
+    let refused = NodeCore::join_from_snapshot(
+        settings(4, "127.0.0.1:9004"),
+        JoinSecrets {
+            node,
+            service: copy_service(&kept.service),
+            ledger_secrets: LedgerSecrets::with_first(kept.ledger_secret),
+        },
+        &name,
+        &tampered,
+        Box::new(AcceptAll),
+        Frontends::with_builtins(&[&LoggingApp]),
+        cluster.now_ms,
+        NOW,
+    );
+    assert!(refused.is_err());
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::core::{NodeCore, Output, PeerInfo};
 use crate::error::NodeError;
 use crate::peer_wire::{PeerMessage, encode};
-use crate::tables::NODES_INFO;
+use crate::tables::{NODES_INFO, SNAPSHOT_EVIDENCE};
 
 /// Raft outputs handled per drain; Raft bounds its own queue, this bounds one call.
 const RAFT_OUTPUTS_PER_DRAIN_MAX: usize = 1_000_000;
@@ -195,10 +195,17 @@ impl NodeCore {
             evidence,
             applied.claims_digest.unwrap_or(Sha256Hash([0; 32])),
         );
+        self.last_leaf = applied.leaf();
         if applied.is_signature {
             self.receipts.record_signature(applied.seqno, data.to_vec());
             let root = self.signed_root_in_store();
             self.record_replicated_signature(applied.seqno, root);
+            if !self.replaying {
+                self.after_signature_appended(applied.seqno, applied.leaf());
+            }
+        }
+        if !self.replaying && applied.maps.iter().any(|map| map == SNAPSHOT_EVIDENCE) {
+            self.on_snapshot_evidence(applied.seqno);
         }
         Some(applied)
     }
@@ -213,6 +220,7 @@ impl NodeCore {
         self.statuses.truncate(after);
         self.receipts.truncate(after);
         self.signing.truncate(after);
+        self.snapshots.truncate(after);
         self.apply_failed = false;
         self.outputs.push_back(Output::TruncateLedger { after });
     }
@@ -231,7 +239,9 @@ impl NodeCore {
         self.announce_peers();
         if self.raft.is_primary() {
             self.mark_retirements_committed();
+            self.write_snapshot_evidence(up_to);
         }
+        self.commit_snapshot(up_to);
     }
 
     fn on_became_leader(&mut self, view: cloister_types::View) {

@@ -157,6 +157,7 @@ impl NodeCore {
                 is_primary: self.raft.is_primary(),
                 consensus: self.consensus(),
                 peer_matches: self.raft.peer_matches(),
+                snapshot: self.snapshots.latest.as_ref(),
             };
             let result = handler(&mut EndpointContext {
                 request,

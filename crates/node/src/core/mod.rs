@@ -11,6 +11,7 @@ mod gov_host;
 mod js_app;
 mod settings;
 mod signing;
+mod snapshots;
 mod status;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -25,6 +26,7 @@ use cloister_types::{NodeId, SeqNo, TxId, View};
 pub use frontends::{Frontend, Frontends, route};
 pub use gov_host::NodeGovHost;
 pub use settings::NodeSettings;
+pub use snapshots::CommittedSnapshot;
 pub use status::TxStatusIndex;
 
 use crate::error::NodeError;
@@ -78,6 +80,10 @@ pub enum Output {
     SendPeer { to: NodeId, bytes: Vec<u8> },
     /// The nodes this node talks to changed: their node-to-node addresses.
     Peers { nodes: Vec<PeerInfo> },
+    /// Write a snapshot file (uncommitted) named `name` into the snapshots directory.
+    WriteSnapshot { name: String, bytes: Vec<u8> },
+    /// Append `receipt` to snapshot `name` and rename it `<name>.committed`.
+    CommitSnapshot { name: String, receipt: Vec<u8> },
     /// The node voted in `view`: persist it before carrying out later outputs, and give it
     /// back to [`NodeCore::restart`] (a node must never vote twice in one view).
     Voted { view: View, voted_for: NodeId },
@@ -157,6 +163,8 @@ pub struct NodeView<'a> {
     pub consensus: ConsensusSummary,
     /// The primary's match seqno per peer (empty on a backup).
     pub peer_matches: BTreeMap<NodeId, SeqNo>,
+    /// The latest committed snapshot (`/node/snapshot`).
+    pub snapshot: Option<&'a CommittedSnapshot>,
 }
 
 /// The keys a starting node creates its service with (drawn by the host from its entropy).
@@ -208,11 +216,16 @@ pub struct NodeCore {
     announced_peers: Vec<PeerInfo>,
     /// A replicated entry failed to apply: the node stops applying until a rollback.
     apply_failed: bool,
+    snapshots: snapshots::SnapshotState,
+    /// The Merkle leaf of the last entry appended.
+    last_leaf: Sha256Hash,
+    /// Replaying its own ledger after a restart: no snapshots are made.
+    replaying: bool,
 }
 
 /// Undo records the store keeps: enough to roll back the most uncommitted entries the primary
 /// allows (`max_uncommitted_tx_count`) plus a signature interval.
-const STORE_ROLLBACK_VERSIONS_MAX: usize = 20_000;
+pub(crate) const STORE_ROLLBACK_VERSIONS_MAX: usize = 20_000;
 
 impl std::fmt::Debug for NodeCore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -310,6 +323,7 @@ impl NodeCore {
         let found = persisted.entries.len();
         let mut entries = Vec::with_capacity(found);
         let mut configuration = BTreeSet::new();
+        core.replaying = true;
         for data in persisted.entries {
             let Some(applied) = core.apply_entry_bytes(&data, None) else {
                 break;
@@ -337,6 +351,7 @@ impl NodeCore {
                 data,
             });
         }
+        core.replaying = false;
         let kept = entries.len();
         core.raft
             .restore(entries, persisted.committed, persisted.vote)
@@ -408,6 +423,9 @@ impl NodeCore {
             next_forward_id: 0,
             announced_peers: Vec::new(),
             apply_failed: false,
+            snapshots: snapshots::SnapshotState::default(),
+            last_leaf: Sha256Hash([0; 32]),
+            replaying: false,
         }
     }
 

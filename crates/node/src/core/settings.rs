@@ -28,6 +28,9 @@ pub struct NodeSettings {
     pub consensus_seed: u64,
     /// Where other nodes reach this one (`network.node_to_node_interface.published_address`).
     pub node_to_node_address: String,
+    /// A snapshot at the first signature this many transactions after the last one
+    /// (`snapshots.tx_count`; 0 = never).
+    pub snapshot_tx_interval: u64,
 }
 
 impl NodeSettings {
@@ -46,6 +49,7 @@ impl NodeSettings {
             consensus: RaftConfig::default(),
             consensus_seed: 0,
             node_to_node_address: String::new(),
+            snapshot_tx_interval: 10_000,
         }
     }
 }

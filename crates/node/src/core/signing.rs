@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::core::NodeCore;
 use crate::error::NodeError;
 use crate::signature::write_signature;
-use crate::tables::{NODES_INFO, SIGNATURES, SINGLETON_KEY};
+use crate::tables::{NODES_INFO, SIGNATURES, SINGLETON_KEY, SNAPSHOT_EVIDENCE};
 
 /// Where the node is in its signature cadence, and the signatures it holds above its commit.
 #[derive(Debug, Clone)]
@@ -104,11 +104,14 @@ impl NodeCore {
         claims: Option<Sha256Hash>,
         kind: impl FnOnce(&NodeCore) -> EntryKind,
     ) -> Result<Option<TxId>, NodeError> {
+        let wrote_evidence = tx.written_maps().any(|map| map == SNAPSHOT_EVIDENCE);
         let Some(entry) = self.store.commit(tx, self.view, claims, flags)? else {
             return Ok(None);
         };
         let txid = entry.tx_id();
-        self.history.append(entry.leaf());
+        let leaf = entry.leaf();
+        self.last_leaf = leaf;
+        self.history.append(leaf);
         self.statuses.append(txid.view, txid.seqno);
         self.receipts.record(
             txid.seqno,
@@ -128,10 +131,17 @@ impl NodeCore {
         } else {
             signing.unsigned_count += 1;
         }
+        let is_signature = kind == EntryKind::Signature;
         if let Err(error) = self.replicate(txid, kind, entry.bytes) {
             // Consensus refused it (no longer primary): undo everything the entry did here.
             self.undo_local_entry(txid.seqno);
             return Err(error);
+        }
+        if is_signature {
+            self.after_signature_appended(txid.seqno, leaf);
+        }
+        if wrote_evidence {
+            self.on_snapshot_evidence(txid.seqno);
         }
         Ok(Some(txid))
     }
@@ -168,11 +178,16 @@ impl NodeCore {
             self.now_unix,
         )?;
         // The primary decides where chunks end, so every node's files match (spec §1.4).
-        let flags = if self.signing.chunk_bytes >= self.settings.chunk_threshold_bytes {
-            EntryFlags(EntryFlags::FORCE_LEDGER_CHUNK_AFTER)
-        } else {
-            EntryFlags(0)
-        };
+        // A snapshot's signature ends its chunk too (spec §8.1).
+        let interval = self.settings.snapshot_tx_interval;
+        let snapshot_due =
+            interval > 0 && txid.seqno.0.saturating_sub(self.snapshots_last().0) >= interval;
+        let flags =
+            if self.signing.chunk_bytes >= self.settings.chunk_threshold_bytes || snapshot_due {
+                EntryFlags(EntryFlags::FORCE_LEDGER_CHUNK_AFTER)
+            } else {
+                EntryFlags(0)
+            };
         let root = Sha256Hash::from_hex(&signature.root);
         self.commit_tx(tx, flags, true, None)?;
         self.signing.record_signature(txid.seqno, root, self.now_ms);

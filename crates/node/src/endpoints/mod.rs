@@ -5,6 +5,7 @@ pub mod gov;
 pub mod join;
 pub mod node;
 pub mod openapi;
+pub mod snapshot;
 
 use std::sync::Arc;
 

@@ -106,6 +106,7 @@ pub fn install(registry: &mut EndpointRegistry<Handler>) {
         registry.install(endpoint(method, path, forwarding, handler));
     }
     crate::endpoints::join::install(registry);
+    crate::endpoints::snapshot::install(registry);
 }
 
 fn state(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {

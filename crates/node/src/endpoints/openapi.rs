@@ -130,6 +130,10 @@ pub fn operation_id(method: &str, path: &str) -> String {
 /// CCF's node endpoints that its `/node/api` does not list.
 const HIDDEN_NODE_ENDPOINTS: &[(&str, &str)] = &[
     ("POST", "/join"),
+    ("GET", "/snapshot"),
+    ("HEAD", "/snapshot"),
+    ("GET", "/snapshot/{snapshot_name}"),
+    ("HEAD", "/snapshot/{snapshot_name}"),
     ("POST", "/create"),
     ("GET", "/snapshot"),
     ("HEAD", "/snapshot"),

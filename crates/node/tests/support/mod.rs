@@ -124,6 +124,27 @@ impl Harness {
         engine: Box<dyn ConstitutionEngine + Send>,
         frontends: Frontends,
     ) -> Harness {
+        Harness::start_genesis_with(
+            identities,
+            member_cert,
+            constitution,
+            ledger_secret,
+            engine,
+            frontends,
+            |_| {},
+        )
+    }
+
+    /// As `start_genesis`, with settings adjusted by `adjust`.
+    pub fn start_genesis_with(
+        identities: Identities,
+        member_cert: &Certificate,
+        constitution: String,
+        ledger_secret: [u8; 32],
+        engine: Box<dyn ConstitutionEngine + Send>,
+        frontends: Frontends,
+        adjust: impl FnOnce(&mut NodeSettings),
+    ) -> Harness {
         let genesis = GenesisConfig {
             members: vec![GenesisMember {
                 cert_pem: member_cert.to_pem(),
@@ -136,8 +157,10 @@ impl Harness {
             node_to_node_address: "127.0.0.1:8001".into(),
             node_encryption_public_key_pem: None,
         };
+        let mut settings = NodeSettings::with_genesis(genesis);
+        adjust(&mut settings);
         let core = NodeCore::start(
-            NodeSettings::with_genesis(genesis),
+            settings,
             NodeSecrets {
                 node: identities.node,
                 service: identities.service,
@@ -175,7 +198,9 @@ impl Harness {
                 | Output::TruncateLedger { .. }
                 | Output::SendPeer { .. }
                 | Output::Peers { .. }
-                | Output::Voted { .. } => {}
+                | Output::Voted { .. }
+                | Output::WriteSnapshot { .. }
+                | Output::CommitSnapshot { .. } => {}
             }
         }
         response.expect("a response")
