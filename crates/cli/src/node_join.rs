@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use cloister_client::{ClientError, JoinAddresses, JoinRequest, NetworkInfo, join_in, join_once};
+use cloister_client::{
+    Client, ClientError, JoinAddresses, JoinRequest, NetworkInfo, join_in, join_once,
+};
 use cloister_crypto::{
     Certificate, CertificateSigningRequest, CertificateSpec, Curve, EcKeyPair, OsEntropy,
     RsaKeyPair, issue_self_signed, sha256,
@@ -19,6 +21,7 @@ use cloister_host::{LedgerDirWriter, TlsIdentity};
 use cloister_node::config::{JoinCommand, NodeConfig};
 use cloister_node::core::{JoinSecrets, NodeCore};
 use cloister_node::{CoseSignaturesConfig, NodeIdentity, ServiceIdentity};
+use cloister_types::NodeId;
 
 use crate::node_cmd::{DAY_SECONDS, engine_and_frontends, unix_now};
 use crate::node_serve::{serve, start_channels, write_file};
@@ -133,12 +136,47 @@ pub async fn join(config: &NodeConfig, join: &JoinCommand) -> anyhow::Result<()>
     let endorsed_pem = secrets.node.cert_pem();
     let tls = TlsIdentity::from_pem(&endorsed_pem, &key_pem)?;
     let channels = start_channels(config, &endorsed_pem, &key_pem, &service_cert_pem).await?;
+    // Until it has replicated the configuration that adds it, the node knows no peer, yet it
+    // must answer the primary (a NACK asking for the log from the start): so it starts with
+    // the target's view of the nodes and their addresses. Its first `Peers` output replaces it.
+    let seed = configured_nodes(&target, &service_cert_pem).await;
+    eprintln!(
+        "cloister: node {node_id}: {} peer(s) from {target}",
+        seed.len()
+    );
+    channels.network.set_peers(seed);
     let mut settings = node_settings(config, no_genesis(config)?);
     settings.cose = cose;
     let (engine, frontends) = engine_and_frontends();
     let core = NodeCore::join(settings, secrets, engine, frontends, 0, unix_now())?;
     let ledger = LedgerDirWriter::create(&ledger_dir, 1)?;
     serve(config, core, ledger, &tls, channels).await
+}
+
+/// The nodes of the target's latest configuration with their node-to-node addresses (its
+/// `GET /node/consensus`), or none if it cannot say.
+async fn configured_nodes(target: &str, service_cert_pem: &str) -> Vec<(NodeId, String)> {
+    let Ok(client) = Client::new(target, service_cert_pem, None) else {
+        return Vec::new();
+    };
+    let Ok(response) = client.get("/node/consensus").await else {
+        return Vec::new();
+    };
+    let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();
+    let Some(nodes) = body["details"]["configs"]
+        .as_array()
+        .and_then(|configs| configs.last())
+        .and_then(|config| config["nodes"].as_object())
+    else {
+        return Vec::new();
+    };
+    nodes
+        .iter()
+        .filter_map(|(id, node)| {
+            let id = NodeId::try_from(id.clone()).ok()?;
+            Some((id, node["address"].as_str()?.to_owned()))
+        })
+        .collect()
 }
 
 /// The node's identity and the service's secrets from a Trusted JoinOut.
