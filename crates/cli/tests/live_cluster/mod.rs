@@ -131,7 +131,12 @@ impl Cluster {
     /// then member0 activates and opens the service with user0; returns once every node's app
     /// frontend is open.
     pub async fn start_open(count: usize, options: ClusterOptions) -> Cluster {
-        let dir = tempfile::tempdir().unwrap();
+        let mut dir = tempfile::tempdir().unwrap();
+        // For a post-mortem of a failing run: keep every node's directory.
+        if std::env::var_os("CLOISTER_KEEP_CLUSTER").is_some() {
+            dir.disable_cleanup(true);
+            eprintln!("live_cluster: keeping {}", dir.path().display());
+        }
         let root = dir.path().to_path_buf();
         let common = root.join("common");
         fs::create_dir_all(&common).unwrap();
@@ -371,23 +376,24 @@ impl Cluster {
         text
     }
 
-    /// Calls `attempt` every [`POLL`] until it returns `Some`; fails after `timeout`, or at once
-    /// when a node the harness did not stop has exited.
-    pub async fn poll_for<T>(
+    /// Calls `attempt` every [`POLL`] until it returns `Ok`; fails after `timeout`, or at once
+    /// when a node the harness did not stop has exited, showing the last `Err` (what was seen).
+    pub async fn poll_seen<T>(
         &self,
         what: &str,
         timeout: Duration,
-        mut attempt: impl AsyncFnMut() -> Option<T>,
+        mut attempt: impl AsyncFnMut() -> Result<T, String>,
     ) -> T {
         let started = Instant::now();
         loop {
-            if let Some(value) = attempt().await {
-                return value;
-            }
+            let seen = match attempt().await {
+                Ok(value) => return value,
+                Err(seen) => seen,
+            };
             for node in &self.nodes {
                 if let Some(status) = node.exited() {
                     panic!(
-                        "waiting for {what}: {} exited ({status}){}",
+                        "waiting for {what}: {} exited ({status}); last seen: {seen}{}",
                         node.name,
                         self.logs()
                     );
@@ -395,11 +401,24 @@ impl Cluster {
             }
             assert!(
                 started.elapsed() < timeout,
-                "waiting for {what}: not within {timeout:?}{}",
+                "waiting for {what}: not within {timeout:?}; last seen: {seen}{}",
                 self.logs()
             );
             tokio::time::sleep(POLL).await;
         }
+    }
+
+    /// [`Cluster::poll_seen`] for an attempt that has nothing to say when it fails.
+    pub async fn poll_for<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut attempt: impl AsyncFnMut() -> Option<T>,
+    ) -> T {
+        self.poll_seen(what, timeout, async || {
+            attempt().await.ok_or_else(|| "-".to_owned())
+        })
+        .await
     }
 
     /// [`Cluster::poll_for`] with the default [`DEADLINE`].
@@ -473,8 +492,10 @@ impl Cluster {
     pub async fn wait_status(&self, index: usize, path: &str, status: u16) {
         let client = self.client(index, None);
         let what = format!("{} GET {path} to answer {status}", self.nodes[index].name);
-        self.poll(&what, async || {
-            matches!(client.get(path).await, Ok(r) if r.status == status).then_some(())
+        self.poll_seen(&what, DEADLINE, async || match client.get(path).await {
+            Ok(r) if r.status == status => Ok(()),
+            Ok(r) => Err(format!("{} {}", r.status, body_text(&r))),
+            Err(e) => Err(e.to_string()),
         })
         .await;
     }
@@ -483,10 +504,14 @@ impl Cluster {
     pub async fn wait_trusted_count(&self, index: usize, count: usize) {
         let what = format!("{} to list {count} Trusted nodes", self.nodes[index].name);
         let client = self.client(index, None);
-        self.poll(&what, async || {
+        self.poll_seen(&what, DEADLINE, async || {
             let nodes = network_nodes(&client).await?;
             let trusted = nodes.iter().filter(|(_, s)| s == "Trusted").count();
-            (trusted == count).then_some(())
+            if trusted == count {
+                Ok(())
+            } else {
+                Err(format!("{nodes:?}"))
+            }
         })
         .await;
     }
@@ -505,17 +530,24 @@ impl Cluster {
             .filter(|i| !exclude.contains(i) && self.nodes[*i].is_running())
             .map(|i| (i, self.client(i, None)))
             .collect();
-        self.poll("one primary among the running nodes", async || {
-            let mut primaries = Vec::new();
-            for (index, client) in &candidates {
-                match self.says_primary(client).await {
-                    Some(true) => primaries.push(*index),
-                    Some(false) => {}
-                    None => return None,
+        self.poll_seen(
+            "one primary among the running nodes",
+            DEADLINE,
+            async || {
+                let mut primaries = Vec::new();
+                for (index, client) in &candidates {
+                    match self.says_primary(client).await {
+                        Some(true) => primaries.push(*index),
+                        Some(false) => {}
+                        None => return Err(format!("node{index} does not answer /node/primary")),
+                    }
                 }
-            }
-            (primaries.len() == 1).then(|| primaries[0])
-        })
+                match primaries[..] {
+                    [one] => Ok(one),
+                    _ => Err(format!("primaries {primaries:?}")),
+                }
+            },
+        )
         .await
     }
 
@@ -548,37 +580,42 @@ impl Cluster {
     pub async fn wait_committed(&self, index: usize, tx_id: TxId) {
         let client = self.client(index, None);
         let what = format!("{tx_id} Committed on {}", self.nodes[index].name);
-        self.poll(&what, async || match tx_status(&client, tx_id).await {
-            Some(status) if status == "Committed" => Some(()),
-            Some(status) if status == "Invalid" => {
-                panic!("{tx_id} is Invalid on node {index}{}", self.logs())
+        self.poll_seen(&what, DEADLINE, async || {
+            match tx_status(&client, tx_id).await {
+                Some(status) if status == "Committed" => Ok(()),
+                Some(status) if status == "Invalid" => {
+                    panic!("{tx_id} is Invalid on node {index}{}", self.logs())
+                }
+                other => Err(format!("{other:?}")),
             }
-            _ => None,
         })
         .await;
     }
 }
 
-/// `(node_id, status)` of every node `GET /node/network/nodes` lists; `None` when the node
-/// does not answer 200.
-pub async fn network_nodes(client: &Client) -> Option<Vec<(String, String)>> {
-    let response = client.get("/node/network/nodes").await.ok()?;
+/// `(node_id, status)` of every node `GET /node/network/nodes` lists; what was seen instead
+/// when the node does not answer 200 with a list.
+pub async fn network_nodes(client: &Client) -> Result<Vec<(String, String)>, String> {
+    let response = client
+        .get("/node/network/nodes")
+        .await
+        .map_err(|e| e.to_string())?;
     if response.status != 200 {
-        return None;
+        return Err(format!("{} {}", response.status, body_text(&response)));
     }
-    let body: Value = response.json().ok()?;
-    let nodes = body["nodes"].as_array()?;
-    Some(
-        nodes
-            .iter()
-            .map(|n| {
-                (
-                    n["node_id"].as_str().unwrap_or_default().to_owned(),
-                    n["status"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect(),
-    )
+    let body: Value = response.json().map_err(|e| e.to_string())?;
+    let nodes = body["nodes"]
+        .as_array()
+        .ok_or_else(|| body_text(&response))?;
+    Ok(nodes
+        .iter()
+        .map(|n| {
+            (
+                n["node_id"].as_str().unwrap_or_default().to_owned(),
+                n["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect())
 }
 
 /// `GET /app/tx?transaction_id=…`'s status (Pending, Committed, Invalid, Unknown); `None` when
