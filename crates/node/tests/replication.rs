@@ -744,3 +744,61 @@ fn every_node_snapshots_and_a_new_node_joins_from_a_backups_snapshot() {
     );
     assert!(refused.is_err());
 }
+
+#[test]
+fn a_primary_holding_too_many_uncommitted_transactions_refuses_writes_until_they_commit() {
+    let mut entropy = SeededEntropy::from_seed(7);
+    let identities = Identities::generate(&mut entropy, vec!["127.0.0.1".into()]);
+    let service_pem = identities.service.cert_pem();
+    let member = identity(&mut entropy, "member0");
+    let (_, user) = identity(&mut entropy, "user0");
+    let ledger_secret = random_ledger_secret(&mut entropy);
+    let mut h = Harness::start_genesis_with(
+        identities,
+        &member.1,
+        String::new(),
+        ledger_secret,
+        Box::new(AcceptAll),
+        Frontends::with_builtins(&[&LoggingApp]),
+        |settings| settings.consensus.max_uncommitted_tx_count = 4,
+    );
+    h.activate_member(&member);
+    let proposal = json!({ "actions": [
+        { "name": "set_user", "args": { "cert": user.to_pem() } },
+        { "name": "transition_service_to_open", "args": { "next_service_identity": service_pem } },
+    ]});
+    h.gov(
+        &member,
+        "/gov/members/proposals:create",
+        "proposal",
+        None,
+        proposal.to_string().as_bytes(),
+    );
+    h.sign_and_persist();
+    // `call` appends without reporting persistence: nothing commits meanwhile.
+    let mut statuses = Vec::new();
+    for id in 0..6 {
+        let response = h.call(post(
+            "/app/log/private",
+            json!({"id": id, "msg": "m"}),
+            &user,
+        ));
+        statuses.push(response.status);
+        if response.status == 503 {
+            assert_eq!(
+                json_body(&response)["error"]["code"],
+                "TooManyPendingTransactions"
+            );
+        }
+    }
+    assert_eq!(statuses, vec![200, 200, 200, 200, 503, 503]);
+    // Reads still work; once the writes commit, writes are taken again.
+    assert_eq!(h.call(get("/app/log/private", "id=0", &user)).status, 200);
+    h.sign_and_persist();
+    let after = h.call(post(
+        "/app/log/private",
+        json!({"id": 9, "msg": "m"}),
+        &user,
+    ));
+    assert_eq!(after.status, 200);
+}

@@ -61,6 +61,9 @@ impl NodeCore {
                     if writes && self.must_forward(Mode::ReadWrite, Forwarding::Sometimes) {
                         return Dispatch::Forward;
                     }
+                    if writes && let Some(busy) = self.at_capacity() {
+                        return busy.into();
+                    }
                     return self.execute_js(request, &endpoint, &params).into();
                 }
                 JsLookup::Answer(response) => return response.into(),
@@ -77,6 +80,11 @@ impl NodeCore {
             Ok(Found::Endpoint { endpoint, params }) => {
                 if self.must_forward(endpoint.mode, endpoint.forwarding) {
                     return Dispatch::Forward;
+                }
+                if endpoint.mode == Mode::ReadWrite
+                    && let Some(busy) = self.at_capacity()
+                {
+                    return busy.into();
                 }
                 (
                     endpoint.handler.clone(),
@@ -114,6 +122,18 @@ impl NodeCore {
                 Forwarding::Never => false,
                 Forwarding::Sometimes => mode == Mode::ReadWrite,
             }
+    }
+
+    /// CCF's answer to a write while the primary holds `max_uncommitted_tx_count` uncommitted
+    /// transactions.
+    fn at_capacity(&self) -> Option<Response> {
+        self.raft.is_at_max_capacity().then(|| {
+            Response::error(&ApiError::new(
+                503,
+                "TooManyPendingTransactions",
+                "Too many transactions pending commit on the service.",
+            ))
+        })
     }
 
     /// Runs a built-in endpoint in a transaction, re-running it on conflict.
