@@ -13,7 +13,7 @@ use clap::Subcommand;
 use cloister_gov::ConstitutionEngine;
 use cloister_node::apps::logging::LoggingApp;
 use cloister_node::config::{
-    CommandKind, CommandType, NodeConfig, Unsupported, check_supported, parse_node_config,
+    CommandKind, CommandType, NodeConfig, check_supported, parse_node_config,
 };
 use cloister_node::core::Frontends;
 
@@ -80,7 +80,6 @@ fn load_config(path: &Path) -> anyhow::Result<NodeConfig> {
     let config =
         parse_node_config(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     if let Err(unsupported) = check_supported(&config) {
-        let unsupported = joining_is_supported(&config, unsupported);
         if !unsupported.is_empty() {
             let list: Vec<String> = unsupported.iter().map(|u| format!("  {u}")).collect();
             bail!(
@@ -91,20 +90,6 @@ fn load_config(path: &Path) -> anyhow::Result<NodeConfig> {
         }
     }
     Ok(config)
-}
-
-/// `check_supported` (cloister-node) still lists joining as unsupported; this CLI joins. Its
-/// `fetch_recent_snapshot` (on by default) asks the target for a snapshot newer than the local
-/// one; Cloister nodes write no snapshots, so the answer is always "none" and the node joins
-/// from the start of the ledger, as CCF does when the service has no snapshot.
-fn joining_is_supported(config: &NodeConfig, unsupported: Vec<Unsupported>) -> Vec<Unsupported> {
-    if config.command.command_type() != CommandType::Join {
-        return unsupported;
-    }
-    unsupported
-        .into_iter()
-        .filter(|u| u.path != "command.type" && u.path != "command.join.fetch_recent_snapshot")
-        .collect()
 }
 
 /// The constitution engine and the frontends every node serves (the logging app among them).
@@ -141,21 +126,15 @@ mod tests {
     }
 
     #[test]
-    fn a_join_configuration_is_accepted_and_other_findings_are_kept() {
+    fn a_join_configuration_is_supported_and_recovery_is_not() {
         let join =
             config(r#"{ "type": "Join", "join": { "target_rpc_address": "127.0.0.1:8000" } }"#);
-        let found = check_supported(&join).unwrap_err();
-        assert!(found.iter().any(|u| u.path == "command.type"));
-        assert!(joining_is_supported(&join, found).is_empty());
+        assert!(check_supported(&join).is_ok());
 
         let recover = config(
             r#"{ "type": "Recover", "recover": { "previous_service_identity_file": "p.pem" } }"#,
         );
         let found = check_supported(&recover).unwrap_err();
-        assert!(
-            joining_is_supported(&recover, found)
-                .iter()
-                .any(|u| u.path == "command.type")
-        );
+        assert!(found.iter().any(|u| u.path == "command.type"));
     }
 }

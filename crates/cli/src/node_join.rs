@@ -148,9 +148,67 @@ pub async fn join(config: &NodeConfig, join: &JoinCommand) -> anyhow::Result<()>
     let mut settings = node_settings(config, no_genesis(config)?);
     settings.cose = cose;
     let (engine, frontends) = engine_and_frontends();
-    let core = NodeCore::join(settings, secrets, engine, frontends, 0, unix_now())?;
-    let ledger = LedgerDirWriter::create(&ledger_dir, 1)?;
+    let snapshot = if join.fetch_recent_snapshot {
+        fetch_snapshot(&target, &service_cert_pem, join).await
+    } else {
+        None
+    };
+    let core = match snapshot {
+        Some((name, bytes)) => {
+            let core = NodeCore::join_from_snapshot(
+                settings,
+                secrets,
+                &name,
+                &bytes,
+                engine,
+                frontends,
+                0,
+                unix_now(),
+            )
+            .with_context(|| format!("starting from {name} fetched from {target}"))?;
+            let snapshots = Path::new(&config.snapshots.directory);
+            cloister_host::snapshot_files::store_committed_snapshot(snapshots, &name, &bytes)?;
+            eprintln!("cloister: node {node_id}: starting from {name}");
+            core
+        }
+        None => NodeCore::join(settings, secrets, engine, frontends, 0, unix_now())?,
+    };
+    let ledger = LedgerDirWriter::create(&ledger_dir, core.first_ledger_seqno().0)?;
     serve(config, core, ledger, &tls, channels).await
+}
+
+/// The target's latest committed snapshot (CCF's `fetch_recent_snapshot`: `GET /node/snapshot`
+/// redirects to the file), or `None` when it has none or cannot be reached in
+/// `fetch_snapshot_max_attempts` tries; the node then replicates the whole ledger.
+async fn fetch_snapshot(
+    target: &str,
+    service_cert_pem: &str,
+    join: &JoinCommand,
+) -> Option<(String, Vec<u8>)> {
+    let client = Client::new(target, service_cert_pem, None).ok()?;
+    for attempt in 1..=join.fetch_snapshot_max_attempts.max(1) {
+        if attempt > 1 {
+            let pause = Duration::from_millis(join.fetch_snapshot_retry_interval_ms);
+            tokio::time::sleep(pause).await;
+        }
+        let Ok(redirect) = client.get("/node/snapshot").await else {
+            continue;
+        };
+        if redirect.status == 404 {
+            return None; // no committed snapshot yet
+        }
+        let location = redirect
+            .headers
+            .get("location")
+            .and_then(|value| value.to_str().ok())
+            .filter(|_| redirect.status == 308)?;
+        let name = location.rsplit('/').next()?.to_owned();
+        match client.get(location).await {
+            Ok(file) if file.status == 200 => return Some((name, file.body)),
+            _ => continue,
+        }
+    }
+    None
 }
 
 /// The nodes of the target's latest configuration with their node-to-node addresses (its

@@ -69,6 +69,7 @@ pub async fn serve(
     let (driver, handle) = NodeDriver::with_ledger(core, ledger);
     let driver = driver
         .with_vote_file(std::path::Path::new(VOTE_FILE))
+        .with_snapshot_dir(std::path::Path::new(&config.snapshots.directory))
         .with_peers(network.link(incoming));
     let handler: Arc<dyn cloister_host::RequestHandler> = Arc::new(handle);
 

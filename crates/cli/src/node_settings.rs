@@ -31,6 +31,7 @@ pub fn node_settings(config: &NodeConfig, genesis: GenesisConfig) -> NodeSetting
     settings.consensus.election_timeout_ms = config.consensus.election_timeout_ms;
     settings.consensus.message_timeout_ms = config.consensus.message_timeout_ms;
     settings.consensus.max_uncommitted_tx_count = config.consensus.max_uncommitted_tx_count;
+    settings.snapshot_tx_interval = config.snapshots.tx_count;
     let mut seed = [0u8; 8];
     OsEntropy.fill_bytes(&mut seed);
     settings.consensus_seed = u64::from_le_bytes(seed);

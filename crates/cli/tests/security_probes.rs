@@ -59,6 +59,13 @@ const PUBLIC_ENDPOINTS: &[&str] = &[
     "GET /node/metrics",
     "GET /node/network/removable_nodes",
     "GET /node/service/previous_identity",
+    // Node-to-node, unauthenticated in CCF too: a joiner identifies itself by its TLS client
+    // certificate (refused without one), and committed snapshots carry their own receipt.
+    "POST /node/join",
+    "GET /node/snapshot",
+    "HEAD /node/snapshot",
+    "GET /node/snapshot/{snapshot_name}",
+    "HEAD /node/snapshot/{snapshot_name}",
     "GET /gov/api",
     "GET /gov/commit",
     "GET /gov/tx",

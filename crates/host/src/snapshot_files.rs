@@ -32,6 +32,14 @@ pub fn commit_snapshot(dir: &Path, name: &str, receipt: &[u8]) -> anyhow::Result
     Ok(())
 }
 
+/// Keeps a committed snapshot fetched from another node under its own name.
+pub fn store_committed_snapshot(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    if committed_snapshot_seqno(name).is_none() {
+        bail!("not a committed snapshot file name: {name:?}");
+    }
+    write_snapshot(dir, name, bytes)
+}
+
 /// The latest committed snapshot in `dir`: its file name and bytes.
 pub fn latest_committed_snapshot(dir: &Path) -> anyhow::Result<Option<(String, Vec<u8>)>> {
     let entries = match fs::read_dir(dir) {

@@ -225,7 +225,7 @@ fn joins_are_refused_as_ccf_refuses_them() {
         &join_in(&node_cert, &node_key, "127.0.0.1:8011"),
         None,
     );
-    assert_eq!(anonymous.status, 401);
+    assert_eq!(anonymous.status, 400);
 
     // The genesis node already publishes 127.0.0.1:8001.
     let duplicate = post_join(

@@ -15,15 +15,15 @@
 use std::fmt;
 
 use super::command::{
-    Command, CommandKind, JoinCommand, ReconfigurationType, RecoverCommand, RecoveryRole,
-    ServiceConfiguration, StartCommand,
+    Command, CommandKind, ReconfigurationType, RecoverCommand, RecoveryRole, ServiceConfiguration,
+    StartCommand,
 };
 use super::enclave::Platform;
 use super::memory::Memory;
 use super::network::{AppProtocol, Authority, HttpConfiguration, RpcInterface, TransportProtocol};
 use super::node_certificate::{CurveId, NodeCertificate};
 use super::reader::{child, index};
-use super::{Jwt, NodeConfig, Snapshots};
+use super::{Jwt, NodeConfig};
 
 /// One setting Cloister would not honour.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -243,14 +243,7 @@ fn command(command: &Command, found: &mut Findings) {
     let command_type = command.command_type().as_str();
     match &command.kind {
         CommandKind::Start(start) => start_command(start, found),
-        CommandKind::Join(join) => {
-            found.text(
-                "command.type",
-                command_type,
-                "joining an existing service is not supported yet (it needs replication)",
-            );
-            join_command(join, found);
-        }
+        CommandKind::Join(_) => {}
         CommandKind::Recover(recover) => {
             found.text(
                 "command.type",
@@ -323,16 +316,6 @@ fn service_configuration(config: &ServiceConfiguration, found: &mut Findings) {
     }
 }
 
-fn join_command(join: &JoinCommand, found: &mut Findings) {
-    if join.fetch_recent_snapshot {
-        found.value(
-            "command.join.fetch_recent_snapshot",
-            "true",
-            "fetching a snapshot from the target before joining is not supported",
-        );
-    }
-}
-
 fn recover_command(recover: &RecoverCommand, found: &mut Findings) {
     if let Some(location) = &recover.previous_sealed_ledger_secret_location {
         found.text(
@@ -380,13 +363,6 @@ fn files_and_storage(config: &NodeConfig, found: &mut Findings) {
         );
     }
     let snapshots = &config.snapshots;
-    found.non_default(
-        "snapshots.tx_count",
-        snapshots.tx_count,
-        Snapshots::default().tx_count,
-        "",
-        "snapshots are not written yet",
-    );
     if let Some(directory) = &snapshots.read_only_directory {
         found.text(
             "snapshots.read_only_directory",

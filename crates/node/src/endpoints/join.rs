@@ -116,9 +116,10 @@ fn join(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
 
 fn joiner(client_cert_der: Option<&[u8]>) -> Result<Joiner, ApiError> {
     let der = client_cert_der.ok_or_else(|| {
+        // The endpoint is unauthenticated (as in CCF); the certificate is the joiner's input.
         ApiError::new(
-            401,
-            "Unauthorized",
+            400,
+            "InvalidInput",
             "Joining requires the node's certificate as TLS client certificate.",
         )
     })?;
