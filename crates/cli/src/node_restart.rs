@@ -45,10 +45,26 @@ pub async fn restart(config: &NodeConfig, state: NodeState) -> anyhow::Result<()
     let channels = start_channels(config, &endorsed_pem, &key_pem, &service_pem).await?;
     let mut settings = node_settings(config, no_genesis(config)?);
     settings.cose = state.cose();
+    // A node that joined from a snapshot keeps its ledger from the snapshot on.
+    let snapshot = if disk.first > 1 {
+        let dir = Path::new(&config.snapshots.directory);
+        let found = cloister_host::snapshot_files::committed_snapshot_at(dir, disk.first - 1)?;
+        Some(found.with_context(|| {
+            format!(
+                "the ledger starts at seqno {}, but {} holds no committed snapshot at {}",
+                disk.first,
+                dir.display(),
+                disk.first - 1
+            )
+        })?)
+    } else {
+        None
+    };
     let persisted = PersistedState {
         entries: disk.entries,
         committed: SeqNo(disk.committed),
         vote,
+        snapshot,
     };
     let (engine, frontends) = engine_and_frontends();
     let core = NodeCore::restart(

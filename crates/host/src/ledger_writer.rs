@@ -33,7 +33,9 @@ struct CompleteChunk {
 /// What a ledger directory held when [`LedgerDirWriter::resume`] read it back.
 #[derive(Debug, Default)]
 pub struct LedgerOnDisk {
-    /// Every whole entry from seqno 1, in order (a torn tail of the open chunk is dropped).
+    /// The seqno of the first entry: 1, or one after the snapshot the node started from.
+    pub first: u64,
+    /// Every whole entry from `first`, in order (a torn tail of the open chunk is dropped).
     pub entries: Vec<Vec<u8>>,
     /// End of the highest `.committed` chunk, or 0.
     pub committed: u64,
@@ -65,7 +67,8 @@ impl LedgerDirWriter {
     /// (a completed chunk the crash left unrenamed gets its `ledger_<s>-<e>` name), the open
     /// chunk is cut to its whole entries and appended to, and an open chunk with no whole entry
     /// is removed. Returns the writer and what the files hold. `.ignored` and `.recovery` files
-    /// are left alone; anything else that does not form one ledger from seqno 1 is an error.
+    /// are left alone; anything else that does not form one contiguous ledger is an error. The
+    /// ledger starts at seqno 1, or after a snapshot (a node that joined from one).
     pub fn resume(dir: &Path) -> anyhow::Result<(LedgerDirWriter, LedgerOnDisk)> {
         let mut names = Vec::new();
         let listing = fs::read_dir(dir)
@@ -80,8 +83,12 @@ impl LedgerDirWriter {
             }
         }
         let names = order_chunks(&names).with_context(|| format!("ledger {}", dir.display()))?;
-        let mut writer = LedgerDirWriter::create(dir, 1)?;
-        let mut disk = LedgerOnDisk::default();
+        let first = names.first().map_or(1, |name| name.start);
+        let mut writer = LedgerDirWriter::create(dir, first)?;
+        let mut disk = LedgerOnDisk {
+            first,
+            ..LedgerOnDisk::default()
+        };
         let last = names.len().saturating_sub(1);
         for (index, name) in names.into_iter().enumerate() {
             let path = dir.join(name.to_string());

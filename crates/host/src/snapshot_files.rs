@@ -64,6 +64,23 @@ pub fn latest_committed_snapshot(dir: &Path) -> anyhow::Result<Option<(String, V
     Ok(Some((name, bytes)))
 }
 
+/// The committed snapshot at exactly `seqno` in `dir`, if there is one.
+pub fn committed_snapshot_at(dir: &Path, seqno: u64) -> anyhow::Result<Option<(String, Vec<u8>)>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    for entry in entries {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if committed_snapshot_seqno(&name) == Some(seqno) {
+            let bytes = fs::read(dir.join(&name))?;
+            return Ok(Some((name, bytes)));
+        }
+    }
+    Ok(None)
+}
+
 /// `s` of `snapshot_<s>_<E>.committed`.
 pub fn committed_snapshot_seqno(name: &str) -> Option<u64> {
     let rest = name.strip_prefix("snapshot_")?.strip_suffix(".committed")?;

@@ -530,6 +530,7 @@ fn a_crashed_backup_restarts_from_its_ledger_and_catches_up() {
             entries,
             committed: SeqNo(0),
             vote: cluster.votes.get(&2).cloned(),
+            snapshot: None,
         },
         Box::new(AcceptAll),
         Frontends::with_builtins(&[&LoggingApp]),
@@ -653,6 +654,7 @@ fn every_node_snapshots_and_a_new_node_joins_from_a_backups_snapshot() {
     .unwrap();
     let id = node.id.clone();
     let cert = node.cert_pem();
+    let key_pem = node.key.to_pem();
     let joiner = NodeCore::join_from_snapshot(
         settings(3, "127.0.0.1:9003"),
         JoinSecrets {
@@ -715,6 +717,49 @@ fn every_node_snapshots_and_a_new_node_joins_from_a_backups_snapshot() {
         cluster.ledgers[3][from..last] == cluster.ledgers[1][from..last],
         "ledgers after the snapshot differ"
     );
+
+    // The snapshot joiner crashes and restarts from its snapshot and its ledger after it.
+    cluster.nodes[3] = None;
+    let more = cluster.call(
+        0,
+        post("/app/log/private", json!({"id": 101, "msg": "more"}), &user),
+    );
+    let more = txid_of(&more);
+    cluster.run_for(SIGNED_AFTER_MS);
+    let entries = cluster.ledgers[3][from..].to_vec();
+    let cert_der = Certificate::from_pem(&cert).unwrap();
+    let restarted = NodeCore::restart(
+        settings(3, "127.0.0.1:9003"),
+        JoinSecrets {
+            node: NodeIdentity {
+                id: id.clone(),
+                key: EcKeyPair::from_pem(&key_pem).unwrap(),
+                endorsed_cert: cert_der.clone(),
+                self_signed_cert: cert_der,
+            },
+            service: copy_service(&kept.service),
+            ledger_secrets: LedgerSecrets::with_first(kept.ledger_secret),
+        },
+        PersistedState {
+            entries,
+            committed: SeqNo(0),
+            vote: cluster.votes.get(&3).cloned(),
+            snapshot: Some((name.clone(), bytes.clone())),
+        },
+        Box::new(AcceptAll),
+        Frontends::with_builtins(&[&LoggingApp]),
+        cluster.now_ms,
+        NOW,
+    )
+    .unwrap();
+    cluster.nodes[3] = Some(restarted);
+    cluster.run_for(SIGNED_AFTER_MS);
+    assert!(
+        cluster.node(3).commit().seqno >= more.seqno,
+        "the restarted joiner caught up"
+    );
+    let read = cluster.call(3, get("/app/log/private", "id=101", &user));
+    assert_eq!(json_body(&read)["msg"], "more");
 
     // A snapshot whose receipt does not prove it is refused.
     let mut tampered = bytes.clone();

@@ -185,18 +185,32 @@ impl Raft {
     }
 
     /// A node restarting with the log it persisted (a crash, then a restart with the same
-    /// identity): `entries` from seqno 1, `commit` as far as the node knows it committed (0 if
-    /// unknown), and its last [`Output::Voted`]. It comes back a backup in the latest view it
-    /// saw; its unsigned suffix is dropped as on any view change (spec §5.5).
+    /// identity): the snapshot it started from if any (`from`), `entries` from the next seqno,
+    /// `commit` as far as the node knows it committed (0 if unknown), and its last
+    /// [`Output::Voted`]. It comes back a backup in the latest view it saw; its unsigned suffix
+    /// is dropped as on any view change (spec §5.5).
     pub fn restore(
         &mut self,
+        from: Option<JoinPoint>,
         entries: Vec<Entry>,
         commit: SeqNo,
         vote: Option<(View, NodeId)>,
     ) -> Result<(), RaftError> {
         self.check_fresh()?;
+        let base = from.as_ref().map_or(SeqNo(0), |point| point.txid.seqno);
+        if let Some(point) = from {
+            check_view_history(&point)?;
+            self.log = Log::starting_after(base, point.view_history);
+            self.commit_idx = base;
+            if !point.configuration.is_empty() {
+                self.configurations.push(Configuration {
+                    idx: base,
+                    nodes: point.configuration,
+                });
+            }
+        }
         for (index, entry) in entries.iter().enumerate() {
-            let in_order = entry.seqno().0 == index as u64 + 1;
+            let in_order = entry.seqno().0 == base.0 + index as u64 + 1;
             if !in_order || entry.view() < self.log.last_view() {
                 return Err(RaftError::InvalidViewHistory);
             }
@@ -207,7 +221,7 @@ impl Raft {
         let last = self.log.last_idx();
         self.persisted_idx = last;
         let commit = commit.min(self.last_committable());
-        if commit > SeqNo(0) {
+        if commit > self.commit_idx {
             self.commit_idx = commit;
             while self
                 .committable

@@ -98,6 +98,9 @@ pub struct PersistedState {
     pub committed: SeqNo,
     /// Its last vote.
     pub vote: Option<(View, NodeId)>,
+    /// The committed snapshot its ledger starts after (file name and bytes), if it joined from
+    /// one; `entries` then start one after the snapshot's seqno.
+    pub snapshot: Option<(String, Vec<u8>)>,
 }
 
 /// Another node and where to reach it.
@@ -319,10 +322,25 @@ impl NodeCore {
         now_ms: u64,
         now_unix: i64,
     ) -> Result<NodeCore, NodeError> {
-        let mut core = NodeCore::new(settings, secrets, engine, frontends, now_ms, now_unix);
+        let (mut core, point) = match &persisted.snapshot {
+            Some((name, bytes)) => {
+                let (core, point) = NodeCore::from_snapshot(
+                    settings, secrets, name, bytes, engine, frontends, now_ms, now_unix,
+                )?;
+                (core, Some(point))
+            }
+            None => (
+                NodeCore::new(settings, secrets, engine, frontends, now_ms, now_unix),
+                None,
+            ),
+        };
         let found = persisted.entries.len();
         let mut entries = Vec::with_capacity(found);
-        let mut configuration = BTreeSet::new();
+        let mut configuration = point
+            .as_ref()
+            .map(|point| point.configuration.clone())
+            .unwrap_or_default();
+        let base = point.as_ref().map_or(0, |point| point.txid.seqno.0);
         core.replaying = true;
         for data in persisted.entries {
             let Some(applied) = core.apply_entry_bytes(&data, None) else {
@@ -354,11 +372,11 @@ impl NodeCore {
         core.replaying = false;
         let kept = entries.len();
         core.raft
-            .restore(entries, persisted.committed, persisted.vote)
+            .restore(point, entries, persisted.committed, persisted.vote)
             .map_err(|error| NodeError::Invalid(format!("consensus: {error}")))?;
         if kept < found {
             core.outputs.push_back(Output::TruncateLedger {
-                after: SeqNo(kept as u64),
+                after: SeqNo(base + kept as u64),
             });
         }
         let committed = core.raft.commit_seqno();

@@ -228,6 +228,29 @@ impl NodeCore {
         now_ms: u64,
         now_unix: i64,
     ) -> Result<NodeCore, NodeError> {
+        let (mut core, point) = NodeCore::from_snapshot(
+            settings, secrets, name, snapshot, engine, frontends, now_ms, now_unix,
+        )?;
+        core.raft
+            .join_as_backup(Some(point))
+            .map_err(|error| NodeError::Invalid(format!("snapshot {name}: consensus: {error}")))?;
+        core.drain_raft();
+        Ok(core)
+    }
+
+    /// A node whose store, history, statuses and signing state come from a committed snapshot
+    /// (whose receipt is checked), and where consensus resumes after it; Raft not started yet.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn from_snapshot(
+        settings: crate::core::NodeSettings,
+        secrets: crate::core::JoinSecrets,
+        name: &str,
+        snapshot: &[u8],
+        engine: Box<dyn cloister_gov::ConstitutionEngine + Send>,
+        frontends: crate::core::Frontends,
+        now_ms: u64,
+        now_unix: i64,
+    ) -> Result<(NodeCore, cloister_raft::JoinPoint), NodeError> {
         let invalid = |message: String| NodeError::Invalid(format!("snapshot {name}: {message}"));
         let header = cloister_ledger::EntryHeader::parse(snapshot)?;
         let entry_len = usize::try_from(header.entry_len())
@@ -293,21 +316,18 @@ impl NodeCore {
         core.record_replicated_signature(seqno, root);
         core.last_leaf = leaf;
         let configuration = core.trusted_nodes();
-        core.raft
-            .join_as_backup(Some(cloister_raft::JoinPoint {
-                txid,
-                view_history: starts,
-                configuration,
-            }))
-            .map_err(|error| invalid(format!("consensus: {error}")))?;
         core.snapshots = SnapshotState::starting_from(CommittedSnapshot {
             seqno,
             name: name.to_owned(),
             bytes: snapshot.to_vec(),
         });
         core.refresh_service_open();
-        core.drain_raft();
-        Ok(core)
+        let point = cloister_raft::JoinPoint {
+            txid,
+            view_history: starts,
+            configuration,
+        };
+        Ok((core, point))
     }
 
     /// The first seqno this node's own ledger holds (after the snapshot it started from).
