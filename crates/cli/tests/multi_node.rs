@@ -75,6 +75,16 @@ fn a_write_sent_to_a_backup_is_forwarded_committed_and_visible_on_every_node() {
             answer.header("location"),
             Some(format!("{}/node/primary", cluster.nodes[primary].url()).as_str())
         );
+        let primary_id = cluster.node_id(primary).await;
+        let record = cluster
+            .client(backup, None)
+            .get("/node/network/nodes/primary")
+            .await
+            .unwrap();
+        assert_eq!(record.status, 200, "{}", body_text(&record));
+        let record: serde_json::Value = record.json().unwrap();
+        assert_eq!(record["node_id"], primary_id.as_str());
+        assert_eq!(record["primary"], true);
 
         const MSG: &str = "forwarded-by-a-backup-5c2e";
         let tx_id = write(&cluster.user0(backup), 42, MSG).await;
