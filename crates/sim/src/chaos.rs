@@ -75,7 +75,6 @@ pub fn chaos_tick(world: &mut World) {
             world.line(text);
         }
     }
-    crate::topology::maybe_change(world);
 }
 
 fn partitions(world: &mut World) {
@@ -205,6 +204,7 @@ pub fn restart(world: &mut World, index: usize) {
             entries: recovered.entries,
             committed: recovered.committed,
             vote: recovered.vote,
+            snapshot: None,
         },
         crate::setup::engine(),
         crate::setup::frontends(),

@@ -29,18 +29,23 @@ pub fn run(world: &mut World) {
         return;
     }
     let converge_by = start + CONVERGE_MS;
-    let Some(marker) = marker_write(world, converge_by) else {
-        fail(world, "no new write was accepted within 30 s of healing");
-        return;
-    };
-    let text = format!("liveness: marker write {marker}");
-    world.line(text);
-    if !world.run_until(converge_by, |w| converged(w, marker)) {
-        fail(
-            world,
-            &format!("the nodes did not converge on {marker} within 30 s of healing"),
-        );
-        return;
+    loop {
+        let Some(marker) = marker_write(world, converge_by) else {
+            fail(world, "no new write was committed within 30 s of healing");
+            return;
+        };
+        let text = format!("liveness: marker write {marker}");
+        world.line(text);
+        // A marker rolled back by a view change is written again.
+        let settled = world.run_until(converge_by, |w| converged(w, marker) || lost(w, marker));
+        if settled && converged(world, marker) {
+            break;
+        }
+        if !settled || world.failure.is_some() {
+            let detail = format!("the nodes did not converge on {marker} within 30 s of healing");
+            fail(world, &detail);
+            return;
+        }
     }
     world.line("liveness: converged");
     read_back(world);
@@ -88,6 +93,16 @@ pub fn recognised_primary(world: &World) -> Option<usize> {
     (agreeing >= cloister_check::invariants::quorum(configuration.len())).then_some(primary)
 }
 
+/// The marker can no longer commit: the primary moved on to a later view without it.
+fn lost(world: &World, marker: TxId) -> bool {
+    world.primary().is_none_or(|p| {
+        world.nodes[p]
+            .summary
+            .as_ref()
+            .is_none_or(|s| s.view != marker.view)
+    })
+}
+
 /// Writes a marker record through the primary until one is accepted.
 fn marker_write(world: &mut World, deadline_ms: u64) -> Option<TxId> {
     while world.now_ms < deadline_ms && world.failure.is_none() {
@@ -133,9 +148,15 @@ fn converged(world: &World, marker: TxId) -> bool {
             .map(|e| e.chain);
         commits.push((commit, chain));
     }
-    commits
-        .first()
-        .is_some_and(|first| first.0 >= marker.seqno && commits.iter().all(|c| c == first))
+    let committed = world
+        .checker
+        .ghost()
+        .committed_at(marker.seqno)
+        .map(|e| e.txid);
+    committed == Some(marker)
+        && commits
+            .first()
+            .is_some_and(|first| first.0 >= marker.seqno && commits.iter().all(|c| c == first))
 }
 
 /// Asks the primary for every acknowledged write's status, then reads back every committed one.

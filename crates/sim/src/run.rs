@@ -105,6 +105,7 @@ fn safety(world: &mut World) {
     topology::plan(world, changes, start + 1_000, end.saturating_sub(3_000));
     world.schedule(start, Event::Chaos);
     world.schedule(start, Event::Client);
+    world.schedule(start, Event::Topology);
     world.run_until(end, |_| false);
 }
 

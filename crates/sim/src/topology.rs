@@ -8,10 +8,10 @@
 use serde_json::{Value, json};
 
 use crate::client::Pending;
-use crate::config::NOW_UNIX;
+use crate::config::{NOW_UNIX, TICK_MS};
 use crate::node::Life;
 use crate::requests::{self, json_body};
-use crate::world::{World, short};
+use crate::world::{Event, World, short};
 
 /// Retries wait this long (governance requests carry whole seconds).
 const RETRY_MS: u64 = 1_000;
@@ -68,8 +68,16 @@ pub fn plan(world: &mut World, count: u32, from_ms: u64, to_ms: u64) {
     world.topology.planned_ms = times;
 }
 
-/// Called every chaos tick: starts a planned change, or advances the current one.
-pub fn maybe_change(world: &mut World) {
+/// Every tick while a change is planned or in progress: starts a planned change (during the
+/// safety phase), or advances the current one (also while the liveness phase heals: a node
+/// trusted meanwhile must still start).
+pub fn topology_tick(world: &mut World) {
+    let planned = !world.topology.planned_ms.is_empty() && world.now_ms < world.chaos.until_ms;
+    if !planned && world.topology.current.is_none() {
+        return;
+    }
+    let next = world.now_ms + TICK_MS;
+    world.schedule(next, Event::Topology);
     if world.topology.current.is_none() {
         let due = world
             .topology

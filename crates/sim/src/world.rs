@@ -46,6 +46,8 @@ pub enum Event {
     Chaos,
     /// The client acts.
     Client,
+    /// Topology changes advance (and, during the safety phase, start).
+    Topology,
 }
 
 /// Why a run stopped early.
@@ -215,6 +217,7 @@ impl World {
             Event::Resume { node } => crate::chaos::resume(self, node),
             Event::Chaos => crate::chaos::chaos_tick(self),
             Event::Client => crate::workload::client_tick(self),
+            Event::Topology => crate::topology::topology_tick(self),
         }
     }
 
@@ -336,6 +339,10 @@ impl World {
                 Output::SendPeer { to, bytes } => self.send(index, &to, bytes),
                 Output::Peers { nodes } => {
                     let text = format!("{} peers {}", self.nodes[index].name(), nodes.len());
+                    self.line(text);
+                }
+                Output::WriteSnapshot { name, .. } | Output::CommitSnapshot { name, .. } => {
+                    let text = format!("{} snapshot {name}", self.nodes[index].name());
                     self.line(text);
                 }
             }
