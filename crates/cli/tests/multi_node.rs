@@ -371,6 +371,10 @@ fn a_node_joins_an_open_service_and_another_retires_while_writes_continue() {
         // Only the new configuration counts: with the retired node and the other original
         // backup down, the primary and the joiner (2 of 3) still commit a write; had the
         // retired node still counted, 2 of 4 would not be a quorum.
+        // CCF: a retired node does not campaign, so leadership stays where it is.
+        let active: Vec<usize> = (0..4).filter(|n| *n != retiring).collect();
+        let settle = Duration::from_millis(2 * cluster.options.election_timeout_ms);
+        assert_leadership_stable(&cluster, primary, &active, settle).await;
         let other = (0..3).find(|i| *i != primary && *i != retiring).unwrap();
         for node in [retiring, other] {
             let status = cluster.stop(node);
@@ -383,4 +387,47 @@ fn a_node_joins_an_open_service_and_another_retires_while_writes_continue() {
         assert_eq!(read.as_deref(), Some("after-the-retirement"));
         cluster.stop_all();
     });
+}
+
+/// For `duration`, every node in `active` reports the same view as at the start and `primary`
+/// as the primary (`GET /node/consensus`); fails showing every node's consensus state.
+async fn assert_leadership_stable(
+    cluster: &Cluster,
+    primary: usize,
+    active: &[usize],
+    duration: Duration,
+) {
+    let primary_id = cluster.node_id(primary).await;
+    let view = consensus(cluster, primary).await["current_view"].clone();
+    let started = Instant::now();
+    while started.elapsed() < duration {
+        for &node in active {
+            let details = consensus(cluster, node).await;
+            if details["current_view"] != view || details["primary_id"] != primary_id.as_str() {
+                let mut all = String::new();
+                for n in 0..cluster.nodes.len() {
+                    if cluster.nodes[n].is_running() {
+                        all.push_str(&format!("\nnode{n}: {}", consensus(cluster, n).await));
+                    }
+                }
+                panic!(
+                    "after {:?}, node{node} no longer says view {view} with node{primary} ({primary_id}) primary: {details}{all}",
+                    started.elapsed()
+                );
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `GET /node/consensus`'s `details`.
+async fn consensus(cluster: &Cluster, node: usize) -> serde_json::Value {
+    let response = cluster
+        .client(node, None)
+        .get("/node/consensus")
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200, "{}", body_text(&response));
+    let body: serde_json::Value = response.json().unwrap();
+    body["details"].clone()
 }
