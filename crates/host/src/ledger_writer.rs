@@ -252,6 +252,12 @@ impl LedgerDirWriter {
                     .with_context(|| format!("removing {}", chunk.path.display()))?;
                 continue;
             }
+            if chunk.end <= after {
+                // Kept whole: it stays complete, and the next entry starts a new chunk, as on
+                // every other node.
+                self.complete.push(chunk);
+                break;
+            }
             self.reopen(chunk, after)?;
         }
         self.next_seqno = after + 1;
@@ -388,6 +394,25 @@ mod tests {
         }
         writer.commit(3).unwrap();
         writer.flush().unwrap();
+    }
+
+    #[test]
+    fn truncating_at_a_chunk_end_keeps_that_chunk_complete_and_inside_one_reopens_it() {
+        let dir = tempfile::tempdir().unwrap();
+        three_chunks(dir.path());
+        let (mut writer, _) = LedgerDirWriter::resume(dir.path()).unwrap();
+        writer.truncate(5).unwrap();
+        writer.append(&entry(6, 30), EntryFlags(0), false).unwrap();
+        writer.flush().unwrap();
+        assert_eq!(
+            names(dir.path()),
+            ["ledger_1-3.committed", "ledger_4-5", "ledger_6"]
+        );
+        writer.truncate(4).unwrap();
+        writer.flush().unwrap();
+        assert_eq!(names(dir.path()), ["ledger_1-3.committed", "ledger_4"]);
+        let (writer, disk) = LedgerDirWriter::resume(dir.path()).unwrap();
+        assert_eq!((disk.entries.len(), writer.next_seqno()), (4, 5));
     }
 
     #[test]

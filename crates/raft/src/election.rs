@@ -16,7 +16,7 @@ impl Raft {
             Leadership::None => {}
             Leadership::Follower | Leadership::Candidate | Leadership::PreVoteCandidate => {
                 let timed_out = self.timeout_elapsed_ms >= self.config.election_timeout_ms;
-                if self.ticking && timed_out && !self.is_retired_committed() {
+                if self.ticking && timed_out && self.may_stand_for_election() {
                     if self.config.pre_vote_enabled {
                         self.become_pre_vote_candidate();
                     } else {
@@ -137,9 +137,20 @@ impl Raft {
         self.add_vote_for_me(from);
     }
 
+    /// Only a node of an active configuration stands for election (TLA `Timeout`: the node is
+    /// in its own configuration): once the reconfiguration removing it has committed, a retired
+    /// node must not disrupt the others with ever higher views.
+    fn may_stand_for_election(&self) -> bool {
+        !self.is_retired_committed()
+            && self
+                .configurations
+                .iter()
+                .any(|configuration| configuration.nodes.contains(&self.id))
+    }
+
     /// A retiring primary asks us to run at once (spec §5.7).
     pub(crate) fn recv_propose_request_vote(&mut self, request: ProposeRequestVote) {
-        let eligible = !self.is_retired_committed() && self.ticking && !self.is_primary();
+        let eligible = self.may_stand_for_election() && self.ticking && !self.is_primary();
         if eligible && request.term == self.view {
             self.become_candidate();
         }
