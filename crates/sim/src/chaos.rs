@@ -113,7 +113,7 @@ fn partitions(world: &mut World) {
 
 /// Node `index` crashes: its process and unsynced writes are gone; it restarts later.
 pub fn crash(world: &mut World, index: usize) {
-    let tear = world.plan.torn_writes && world.rng.coin();
+    let tear = world.plan.torn_writes;
     let node = &mut world.nodes[index];
     node.core = None;
     node.life = Life::Down;
@@ -168,7 +168,7 @@ pub fn restart(world: &mut World, index: usize) {
     if world.nodes[index].life != Life::Down {
         return;
     }
-    let flip_at = if world.plan.bit_flips && world.rng.coin() {
+    let flip_at = if world.plan.bit_flips {
         safe_flip_range(world, index).map(|(low, high)| SeqNo(world.rng.range(low, high)))
     } else {
         None

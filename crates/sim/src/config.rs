@@ -64,6 +64,9 @@ pub struct RunConfig {
     /// Keep the trace's lines (for printing), not just their hash.
     pub keep_trace: bool,
     pub bug: Option<Bug>,
+    /// Faults to use instead of the seed's draw (tests that need a class on; not replayable
+    /// from the command line).
+    pub faults: Option<crate::faults::FaultPlan>,
 }
 
 impl RunConfig {
@@ -75,6 +78,7 @@ impl RunConfig {
             safety_ms: 30_000,
             keep_trace: false,
             bug: None,
+            faults: None,
         }
     }
 

@@ -209,9 +209,11 @@ mod tests {
         assert_eq!(append(&mut disk, 1, 0, 5), Some(5));
         assert_eq!(append(&mut disk, 2, 1, 5), None, "one fsync at a time");
         assert_eq!(disk.complete_fsync(4, 5), None);
-        assert_eq!(disk.complete_fsync(5, 5), Some((SeqNo(2), None)));
-        append(&mut disk, 3, 6, 5);
-        append(&mut disk, 4, 7, 5);
+        // An fsync covers the writes made before it started; the next one covers the rest.
+        assert_eq!(disk.complete_fsync(5, 5), Some((SeqNo(1), Some(10))));
+        assert_eq!(disk.complete_fsync(10, 5), Some((SeqNo(2), None)));
+        append(&mut disk, 3, 11, 5);
+        append(&mut disk, 4, 12, 5);
         let torn = disk.crash(true, &mut rng);
         assert_eq!(torn, Some(SeqNo(3)));
         assert_eq!(disk.len(), 2);
@@ -237,7 +239,8 @@ mod tests {
         append(&mut disk, 1, 0, 5);
         append(&mut disk, 2, 0, 5);
         disk.complete_fsync(5, 5);
-        append(&mut disk, 3, 6, 5);
+        disk.complete_fsync(10, 5);
+        append(&mut disk, 3, 11, 5);
         disk.commit(SeqNo(3));
         let voter = NodeId::from_digest(&[1; 32]);
         disk.vote(View(4), voter.clone());

@@ -40,6 +40,18 @@ impl FaultPlan {
         }
     }
 
+    /// Storage faults in every seed: crashes three times the menu's rate on a slow disk (so that
+    /// crashes find unsynced writes to tear), torn writes and bit flips.
+    pub fn storage_stress() -> FaultPlan {
+        FaultPlan {
+            crash_per_million: 3_000,
+            torn_writes: true,
+            bit_flips: true,
+            fsync_ms: (5, 40),
+            ..FaultPlan::none()
+        }
+    }
+
     /// Draws a plan: every class on with probability ½, its strength uniform in its range.
     pub fn draw(rng: &mut SimRng) -> FaultPlan {
         let mut plan = FaultPlan::none();

@@ -1,10 +1,13 @@
 //! The `cloister-sim` binary: `--seed S` runs one seed and prints its trace and final hash;
 //! `--seeds A..B` runs many and prints a summary line with counts. `--nodes 3|5`,
 //! `--safety-ms T`, `--time-box-secs T` (stop starting seeds after T wall-clock seconds),
-//! `--bug commit-without-quorum|commit-unsigned` (an injected bug, to see the checks work).
+//! `--bug commit-without-quorum|commit-unsigned` (an injected bug, to see the checks work),
+//! `--storage-stress` (every seed crashes often on a slow disk, tearing writes and flipping bits),
+//! `--quiet` (failures and the summary only).
 
 use std::process::ExitCode;
 
+use cloister_sim::faults::FaultPlan;
 use cloister_sim::{Bug, RunConfig, RunReport, run};
 
 struct Args {
@@ -15,6 +18,7 @@ struct Args {
     time_box_secs: Option<u64>,
     bug: Option<Bug>,
     quiet: bool,
+    storage_stress: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -26,6 +30,7 @@ fn parse_args() -> Result<Args, String> {
         time_box_secs: None,
         bug: None,
         quiet: false,
+        storage_stress: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -64,6 +69,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--bug" => args.bug = Some(value()?.parse()?),
             "--quiet" => args.quiet = true,
+            "--storage-stress" => args.storage_stress = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -77,6 +83,9 @@ fn config(args: &Args, seed: u64) -> RunConfig {
     }
     config.bug = args.bug;
     config.keep_trace = args.single && !args.quiet;
+    if args.storage_stress {
+        config.faults = Some(FaultPlan::storage_stress());
+    }
     config
 }
 

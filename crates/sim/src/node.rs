@@ -116,6 +116,11 @@ impl SimNode {
         }
     }
 
+    /// The node's own key, signing deterministically (RFC 6979) so that what it signs replays.
+    pub fn key(&self) -> Result<EcKeyPair, SimError> {
+        Ok(EcKeyPair::from_pem(&self.key_pem)?.with_deterministic_signatures()?)
+    }
+
     /// Whether the process takes inputs now.
     pub fn is_running(&self) -> bool {
         self.life == Life::Up && self.core.is_some()

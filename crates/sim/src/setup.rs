@@ -100,7 +100,8 @@ fn self_signed(
 /// A world for `config`, set up: genesis, joins, member active, user added, service open.
 pub fn build(config: RunConfig) -> Result<World, SimError> {
     let mut rng = SimRng::new(config.seed);
-    let plan = FaultPlan::draw(&mut rng);
+    let drawn = FaultPlan::draw(&mut rng);
+    let plan = config.faults.clone().unwrap_or(drawn);
     let mut entropy = SeededEntropy::from_seed(config.seed);
     let service = ServiceIdentity::generate(&mut entropy, NOW_UNIX - 60, NOW_UNIX + VALIDITY_S)?;
     let member = self_signed(&mut entropy, "member0")?;
@@ -146,7 +147,7 @@ fn start_genesis(
     service: &ServiceIdentity,
     ledger_secret: [u8; 32],
 ) -> Result<(), SimError> {
-    let key = EcKeyPair::from_pem(&world.nodes[0].key_pem)?.with_deterministic_signatures()?;
+    let key = world.nodes[0].key()?;
     let self_signed_cert = world.nodes[0].self_signed.clone();
     let endorsed_cert = issue_endorsed(
         &key.public_key(),
@@ -207,7 +208,7 @@ fn start_genesis(
 /// Node `index` asks node `via` to join; once Trusted it starts as an empty backup.
 /// `Ok(false)` while it is still Pending (an Open service waits for members to trust it).
 pub fn join(world: &mut World, index: usize, via: usize) -> Result<bool, SimError> {
-    let key = EcKeyPair::from_pem(&world.nodes[index].key_pem)?;
+    let key = world.nodes[index].key()?;
     let cert = world.nodes[index].self_signed.clone();
     let address = world.nodes[index].address.clone();
     let request = requests::join(&key, &cert, &address)?;

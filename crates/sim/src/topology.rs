@@ -197,8 +197,8 @@ fn send_step(world: &mut World) {
             JoinStep::Ask => {
                 let cert = world.nodes[node].self_signed.clone();
                 let address = world.nodes[node].address.clone();
-                let request = cloister_crypto::EcKeyPair::from_pem(&world.nodes[node].key_pem)
-                    .map_err(crate::SimError::from)
+                let request = world.nodes[node]
+                    .key()
                     .and_then(|key| requests::join(&key, &cert, &address));
                 match request {
                     Ok(request) => send(world, request),

@@ -3,12 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
+use cloister_sim::faults::FaultPlan;
 use cloister_sim::{RunConfig, RunReport, run};
 
 fn run_seed(seed: u64, nodes: usize, safety_ms: u64) -> RunReport {
     let mut config = RunConfig::new(seed, nodes);
     config.safety_ms = safety_ms;
-    let report = run(config);
+    check(run(config))
+}
+
+fn check(report: RunReport) -> RunReport {
     assert!(
         report.passed(),
         "{}\n{:?}",
@@ -56,8 +60,6 @@ fn across_seeds_every_fault_class_happens_and_the_runs_still_pass() {
     for (class, count) in [
         ("crashes", total.crashes),
         ("restarts", total.restarts),
-        ("torn writes", total.torn),
-        ("bit flips", total.flips),
         ("pauses", total.pauses),
         ("partitions", total.partitions),
         ("joins", total.joins),
@@ -67,4 +69,23 @@ fn across_seeds_every_fault_class_happens_and_the_runs_still_pass() {
         assert!(count > 0, "no {class} in 24 seeds: {total:?}");
     }
     assert!(total.max_view > 4, "elections happened: {total:?}");
+}
+
+#[test]
+fn crashes_with_torn_writes_and_flipped_bits_are_survived_and_never_served() {
+    let plan = FaultPlan::storage_stress();
+    let (mut torn, mut flips, mut restarts) = (0, 0, 0);
+    for (seed, nodes) in [(300, 3), (301, 3), (302, 5), (303, 3)] {
+        let mut config = RunConfig::new(seed, nodes);
+        config.safety_ms = 10_000;
+        config.faults = Some(plan.clone());
+        let stats = check(run(config)).stats;
+        torn += stats.torn;
+        flips += stats.flips;
+        restarts += stats.restarts;
+    }
+    assert!(
+        torn > 0 && flips > 0 && restarts > 4,
+        "torn {torn} flips {flips} restarts {restarts}"
+    );
 }
