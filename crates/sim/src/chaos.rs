@@ -49,16 +49,7 @@ pub fn chaos_tick(world: &mut World) {
     partitions(world);
     let plan = world.plan.clone();
     if world.rng.chance(plan.crash_per_million) {
-        let candidates: Vec<usize> = members(world)
-            .into_iter()
-            .filter(|i| world.nodes[*i].life != Life::Down)
-            .collect();
-        let down = members(world).len() - candidates.len();
-        let tolerated = members(world).len() - quorum(members(world).len());
-        if down < tolerated && !candidates.is_empty() {
-            let pick = candidates[world.rng.index(candidates.len())];
-            crash(world, pick);
-        }
+        maybe_crash(world);
     }
     if world.rng.chance(plan.pause_per_million) {
         let running: Vec<usize> = members(world)
@@ -74,6 +65,32 @@ pub fn chaos_tick(world: &mut World) {
             let text = format!("n{pick} pause until {until_ms}");
             world.line(text);
         }
+    }
+}
+
+/// Crashes a random node of the primary's configuration, if fewer than a minority of it is
+/// already down or stopped (so that the service can still make progress).
+fn maybe_crash(world: &mut World) {
+    let Some(configuration) = world
+        .primary()
+        .and_then(|p| world.nodes[p].summary.as_ref())
+        .and_then(|s| s.configurations.last().cloned())
+    else {
+        return;
+    };
+    let in_configuration: Vec<usize> = world
+        .nodes
+        .iter()
+        .filter(|n| configuration.contains(&n.id))
+        .map(|n| n.index)
+        .collect();
+    let (alive, out): (Vec<usize>, Vec<usize>) = in_configuration
+        .iter()
+        .partition(|i| matches!(world.nodes[**i].life, Life::Up | Life::Paused { .. }));
+    let tolerated = configuration.len() - quorum(configuration.len());
+    if out.len() < tolerated && !alive.is_empty() {
+        let pick = alive[world.rng.index(alive.len())];
+        crash(world, pick);
     }
 }
 
@@ -213,12 +230,21 @@ pub fn restart(world: &mut World, index: usize) {
     );
     let core = match restarted {
         Ok(core) => core,
+        Err(error) if damaged.is_some() => {
+            // Refusing a damaged ledger is a correct answer: the node stops, as after a disk
+            // write error, and stays out (an operator would re-join it as a new node).
+            let node = &mut world.nodes[index];
+            node.life = Life::Stopped;
+            let text = format!("n{index} refuses its damaged ledger and stops: {error}");
+            world.line(text);
+            return;
+        }
         Err(error) => {
             let text = format!("n{index} restart refused: {error}");
             world.line(text);
             world.fail(Violation::new(
                 "Restart",
-                format!("n{index} could not restart from its disk: {error}"),
+                format!("n{index} could not restart from an undamaged disk: {error}"),
             ));
             return;
         }

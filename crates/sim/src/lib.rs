@@ -12,6 +12,7 @@ pub mod chaos;
 pub mod client;
 pub mod config;
 pub mod disk;
+pub mod entries;
 pub mod faults;
 pub mod liveness;
 pub mod network;

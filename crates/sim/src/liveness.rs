@@ -122,8 +122,9 @@ fn marker_write(world: &mut World, deadline_ms: u64) -> Option<TxId> {
     None
 }
 
-/// Every running node of the primary's configuration committed `marker` and all hold the same
-/// commit with the same prefix.
+/// A quorum of the primary's configuration runs, and every running node of it committed
+/// `marker` and holds the same commit with the same prefix (a node stopped for a damaged disk
+/// is left out).
 fn converged(world: &World, marker: TxId) -> bool {
     let Some(primary) = recognised_primary(world) else {
         return false;
@@ -137,6 +138,9 @@ fn converged(world: &World, marker: TxId) -> bool {
     };
     let mut commits = Vec::new();
     for node in world.nodes.iter().filter(|n| configuration.contains(&n.id)) {
+        if node.life == Life::Stopped {
+            continue;
+        }
         let Some(summary) = node.summary.as_ref().filter(|_| node.is_running()) else {
             return false;
         };
@@ -154,6 +158,7 @@ fn converged(world: &World, marker: TxId) -> bool {
         .committed_at(marker.seqno)
         .map(|e| e.txid);
     committed == Some(marker)
+        && commits.len() >= cloister_check::invariants::quorum(configuration.len())
         && commits
             .first()
             .is_some_and(|first| first.0 >= marker.seqno && commits.iter().all(|c| c == first))

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use cloister_check::invariants::{Checker, LogEntry, NodeState, Violation};
 use cloister_node::core::{Input, Output, SessionId};
 use cloister_node::rpc::{Request, Response};
-use cloister_types::{SeqNo, TxId, View};
+use cloister_types::SeqNo;
 
 use crate::client::{Client, Pending};
 use crate::config::{NOW_UNIX, RunConfig, TICK_MS};
@@ -30,6 +30,9 @@ fn states_of(nodes: &[SimNode]) -> Vec<NodeState<'_>> {
 pub fn short(id: &cloister_types::NodeId) -> &str {
     id.as_str().get(..8).unwrap_or(id.as_str())
 }
+
+/// A node flagged an entry committable that is not a signature transaction, or the reverse.
+pub const SIGNATURE_FLAG: &str = "SignatureFlag";
 
 /// Something scheduled.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -372,24 +375,36 @@ impl World {
             ));
             return;
         }
-        let view = match cloister_ledger::parse_entry(&entry) {
-            Ok(parts) => View(u64::from(parts.gcm.view())),
-            Err(error) => {
+        let described = match crate::entries::describe(seqno, &entry) {
+            Ok(described) => described,
+            Err(why) => {
                 let name = self.nodes[index].name();
                 self.fail(Violation::new(
                     "LedgerContiguous",
-                    format!("{name} appended an undecodable entry at {seqno}: {error}"),
+                    format!("{name} appended an entry at {seqno} that does not read back: {why}"),
                 ));
                 return;
             }
         };
+        if described.is_signature != committable {
+            let name = self.nodes[index].name();
+            self.fail(Violation::new(
+                SIGNATURE_FLAG,
+                format!(
+                    "{name} appended {} flagged committable={committable}, but it {} a signature transaction",
+                    described.txid,
+                    if described.is_signature { "is" } else { "is not" }
+                ),
+            ));
+            return;
+        }
         let delay = self.fsync_delay();
         let now = self.now_ms;
         let node = &mut self.nodes[index];
         let log = LogEntry::next(
             node.disk.logs().last(),
-            TxId { view, seqno },
-            committable,
+            described.txid,
+            described.is_signature,
             &entry,
         );
         if let Some(at) = node.disk.append(entry, log, now, delay) {
