@@ -4,6 +4,12 @@
 //! would: whenever the primary writes a signature, every other node of its configuration
 //! "acknowledges" it at once with a forged AppendEntriesResponse, before any of them holds it.
 //! The primary then commits on its own disk alone — the Replication invariant must object.
+//!
+//! `commit-unsigned` has no way in through messages (a correct node never commits an entry that
+//! is not a signature, whatever it is told), so it is injected where the simulator reports the
+//! node's commit: when the primary commits, its commit is reported at its last appended entry,
+//! a write not yet signed. SignatureAtCommit must object. (Until NodeCore grows a test-only hook
+//! that makes the node itself do it, this shows the check, not the node, at work.)
 
 use cloister_node::core::Input;
 use cloister_node::peer_wire::{PeerMessage, encode};
@@ -49,5 +55,20 @@ pub fn after_append(world: &mut World, index: usize, seqno: SeqNo, committable: 
                 bytes: forged.clone(),
             },
         ));
+    }
+}
+
+/// Called when node `index` reports a commit: the `commit-unsigned` bug claims more.
+pub fn after_commit(world: &mut World, index: usize) {
+    if world.bug != Some(Bug::CommitUnsigned) {
+        return;
+    }
+    let node = &mut world.nodes[index];
+    let primary = node
+        .summary
+        .as_ref()
+        .is_some_and(|s| s.role == cloister_raft::Leadership::Leader);
+    if primary {
+        node.forged_commit = Some(SeqNo(node.disk.len() as u64));
     }
 }

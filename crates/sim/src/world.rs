@@ -329,6 +329,7 @@ impl World {
                 }
                 Output::CommitLedger { up_to } => {
                     self.nodes[index].disk.commit(up_to);
+                    crate::bug::after_commit(self, index);
                     let text = format!("{} commit {up_to}", self.nodes[index].name());
                     self.line(text);
                 }

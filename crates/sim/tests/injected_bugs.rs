@@ -32,3 +32,8 @@ fn first_failure(bug: Bug, invariant: &str) -> u64 {
 fn committing_without_a_quorum_is_caught_by_replication() {
     first_failure(Bug::CommitWithoutQuorum, "Replication");
 }
+
+#[test]
+fn committing_an_unsigned_entry_is_caught_by_signature_at_commit() {
+    first_failure(Bug::CommitUnsigned, "SignatureAtCommit");
+}
