@@ -238,6 +238,8 @@ impl World {
             },
         );
         if self.nodes[index].is_running() {
+            let text = format!("n{index} tick");
+            self.line(text);
             let input = Input::Tick {
                 now_ms: self.now_ms,
                 now_unix: self.now_unix(),
@@ -273,6 +275,12 @@ impl World {
         match self.nodes[to].life {
             Life::Up if self.nodes[to].core.is_some() => {
                 self.delivered += 1;
+                let text = format!(
+                    "deliver n{}->n{to} {} bytes",
+                    packet.from,
+                    packet.bytes.len()
+                );
+                self.line(text);
                 let from = self.nodes[packet.from].id.clone();
                 self.input(
                     to,
@@ -282,8 +290,16 @@ impl World {
                     },
                 );
             }
-            Life::Paused { .. } => self.nodes[to].inbox.push((packet.from, packet.bytes)),
-            _ => self.dropped += 1,
+            Life::Paused { .. } => {
+                let text = format!("hold n{}->n{to} (paused)", packet.from);
+                self.line(text);
+                self.nodes[to].inbox.push((packet.from, packet.bytes));
+            }
+            _ => {
+                self.dropped += 1;
+                let text = format!("drop n{}->n{to} (down)", packet.from);
+                self.line(text);
+            }
         }
     }
 
@@ -421,13 +437,21 @@ impl World {
         };
         let faults = self.net_faults;
         let packet = Packet { from, to, bytes };
-        match self
+        let sent = self
             .network
-            .send(self.now_ms, packet, &faults, &mut self.rng)
-        {
-            Sent::Dropped => self.dropped += 1,
-            Sent::Queued { .. } => {}
-        }
+            .send(self.now_ms, packet, &faults, &mut self.rng);
+        let text = match sent {
+            Sent::Dropped => {
+                self.dropped += 1;
+                format!("drop n{from}->n{to}")
+            }
+            Sent::Queued {
+                at_ms,
+                duplicate_at_ms: Some(again),
+            } => format!("send n{from}->n{to} at {at_ms} and {again}"),
+            Sent::Queued { at_ms, .. } => format!("send n{from}->n{to} at {at_ms}"),
+        };
+        self.line(text);
     }
 
     /// Refreshes node `index`'s summary and traces role, view and commit changes.
