@@ -27,6 +27,8 @@ pub struct ChaosState {
     pub partitions: u64,
     pub torn: u64,
     pub flips: u64,
+    /// Nodes stopped by a disk write error (at most one per run).
+    pub write_errors: u64,
 }
 
 /// Members' indices (up, paused or down).
@@ -49,7 +51,10 @@ pub fn chaos_tick(world: &mut World) {
     partitions(world);
     let plan = world.plan.clone();
     if world.rng.chance(plan.crash_per_million) {
-        maybe_crash(world);
+        maybe_crash(world, false);
+    }
+    if world.chaos.write_errors == 0 && world.rng.chance(plan.write_error_per_million) {
+        maybe_crash(world, true);
     }
     if world.rng.chance(plan.pause_per_million) {
         let running: Vec<usize> = members(world)
@@ -68,9 +73,10 @@ pub fn chaos_tick(world: &mut World) {
     }
 }
 
-/// Crashes a random node of the primary's configuration, if fewer than a minority of it is
-/// already down or stopped (so that the service can still make progress).
-fn maybe_crash(world: &mut World) {
+/// Crashes a random node of the primary's configuration (for good if `write_error`: a disk
+/// write failed and the node stops), if fewer than a minority of it is already down or stopped
+/// (so that the service can still make progress).
+fn maybe_crash(world: &mut World, write_error: bool) {
     let Some(configuration) = world
         .primary()
         .and_then(|p| world.nodes[p].summary.as_ref())
@@ -90,8 +96,22 @@ fn maybe_crash(world: &mut World) {
     let tolerated = configuration.len() - quorum(configuration.len());
     if out.len() < tolerated && !alive.is_empty() {
         let pick = alive[world.rng.index(alive.len())];
-        crash(world, pick);
+        if write_error {
+            stop_on_write_error(world, pick);
+        } else {
+            crash(world, pick);
+        }
     }
+}
+
+/// A write to node `index`'s disk fails: the node stops (CCF's host aborts), losing what was
+/// not synced, and is not restarted.
+fn stop_on_write_error(world: &mut World, index: usize) {
+    crash_process(world, index, false);
+    world.nodes[index].life = Life::Stopped;
+    world.chaos.write_errors += 1;
+    let text = format!("n{index} disk write error: stopped");
+    world.line(text);
 }
 
 fn partitions(world: &mut World) {
@@ -131,6 +151,20 @@ fn partitions(world: &mut World) {
 /// Node `index` crashes: its process and unsynced writes are gone; it restarts later.
 pub fn crash(world: &mut World, index: usize) {
     let tear = world.plan.torn_writes;
+    let torn = crash_process(world, index, tear);
+    world.chaos.crashes += 1;
+    if torn.is_some() {
+        world.chaos.torn += 1;
+    }
+    let kept = world.nodes[index].disk.len();
+    let text = format!("n{index} crash kept {kept} torn {torn:?}");
+    world.line(text);
+    let at = world.now_ms + world.rng.range(200, 3_000);
+    world.schedule(at, Event::Restart { node: index });
+}
+
+/// The process of node `index` goes away: unsynced writes are lost (the first maybe torn).
+fn crash_process(world: &mut World, index: usize, tear: bool) -> Option<SeqNo> {
     let node = &mut world.nodes[index];
     node.core = None;
     node.life = Life::Down;
@@ -141,14 +175,7 @@ pub fn crash(world: &mut World, index: usize) {
     node.changed(SeqNo(kept + 1));
     world.network.forget_node(index);
     world.client.forget_node(index);
-    world.chaos.crashes += 1;
-    if torn.is_some() {
-        world.chaos.torn += 1;
-    }
-    let text = format!("n{index} crash kept {kept} torn {torn:?}");
-    world.line(text);
-    let at = world.now_ms + world.rng.range(200, 3_000);
-    world.schedule(at, Event::Restart { node: index });
+    torn
 }
 
 /// The first seqno from which node `index`'s durable entries are all held, identically and

@@ -17,6 +17,8 @@ pub struct FaultPlan {
     pub torn_writes: bool,
     /// A restart reads one entry with a flipped bit (where losing it cannot lose data).
     pub bit_flips: bool,
+    /// One disk write error in the run, at this chaos tick chance: the node stops for good.
+    pub write_error_per_million: u64,
     /// Chance per tick that a running node pauses.
     pub pause_per_million: u64,
     /// fsync latency range, ms.
@@ -34,6 +36,7 @@ impl FaultPlan {
             crash_per_million: 0,
             torn_writes: false,
             bit_flips: false,
+            write_error_per_million: 0,
             pause_per_million: 0,
             fsync_ms: (1, 3),
             topology_changes: 0,
@@ -41,12 +44,13 @@ impl FaultPlan {
     }
 
     /// Storage faults in every seed: crashes three times the menu's rate on a slow disk (so that
-    /// crashes find unsynced writes to tear), torn writes and bit flips.
+    /// crashes find unsynced writes to tear), torn writes, bit flips and a write error.
     pub fn storage_stress() -> FaultPlan {
         FaultPlan {
             crash_per_million: 3_000,
             torn_writes: true,
             bit_flips: true,
+            write_error_per_million: 2_000,
             fsync_ms: (5, 40),
             ..FaultPlan::none()
         }
@@ -70,6 +74,9 @@ impl FaultPlan {
             plan.crash_per_million = rng.range(100, 1_000);
             plan.torn_writes = rng.coin();
             plan.bit_flips = rng.coin();
+            if rng.coin() {
+                plan.write_error_per_million = rng.range(50, 300);
+            }
         }
         if rng.coin() {
             plan.pause_per_million = rng.range(100, 1_000);
@@ -86,7 +93,7 @@ impl FaultPlan {
     /// One line for the trace.
     pub fn describe(&self) -> String {
         format!(
-            "faults drop={}ppm dup={}ppm delay={}ms partition={}ppm crash={}ppm torn={} flip={} pause={}ppm fsync={}..{}ms topology={}",
+            "faults drop={}ppm dup={}ppm delay={}ms partition={}ppm crash={}ppm torn={} flip={} write-error={}ppm pause={}ppm fsync={}..{}ms topology={}",
             self.network.drop_per_million,
             self.network.duplicate_per_million,
             self.network.delay_mean_ms,
@@ -94,6 +101,7 @@ impl FaultPlan {
             self.crash_per_million,
             self.torn_writes,
             self.bit_flips,
+            self.write_error_per_million,
             self.pause_per_million,
             self.fsync_ms.0,
             self.fsync_ms.1,

@@ -92,7 +92,7 @@ fn config(args: &Args, seed: u64) -> RunConfig {
 fn print_stats(report: &RunReport) {
     let s = &report.stats;
     println!(
-        "seed {} {}: hash {} steps {} sim {} ms; writes {}/{} acked, read back {}, committed to {}, max view {}; crashes {} restarts {} torn {} flips {} pauses {} partitions {} joins {} retirements {}; messages {} delivered {} dropped",
+        "seed {} {}: hash {} steps {} sim {} ms; writes {}/{} acked, read back {}, committed to {}, max view {}; crashes {} restarts {} torn {} flips {} write errors {} pauses {} partitions {} joins {} retirements {}; messages {} delivered {} dropped",
         report.config.seed,
         if report.passed() { "ok" } else { "FAILED" },
         report.hash,
@@ -107,6 +107,7 @@ fn print_stats(report: &RunReport) {
         s.restarts,
         s.torn,
         s.flips,
+        s.write_errors,
         s.pauses,
         s.partitions,
         s.joins,
