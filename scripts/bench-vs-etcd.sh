@@ -3,11 +3,11 @@
 # connection each, one small write in flight) for 1/16/64/256 clients. Prints committed
 # writes/s and p50/p99 latency of both, and their ratio. See docs/benchmarks.md.
 #
-# Durability: etcd keeps fsync on (no --unsafe-no-fsync): it answers a put once a quorum has
-# fsynced it. Cloister is run as it always runs, which is as CCF runs: each ledger entry is
-# flushed to the OS (CCF: fflush), never fsynced; a commit means a quorum holds it, not that it
-# is on a disk. Nothing is switched off on either side. BENCH_ETCD_NO_FSYNC=1 gives etcd the
-# same no-fsync footing. Both data directories live in one temporary folder (one file system).
+# Durability: both sync to disk. etcd keeps fsync on (no --unsafe-no-fsync): it answers a put
+# once a quorum has fsynced it. Cloister syncs each batch of ledger entries before a node counts
+# or acknowledges them (stricter than CCF 6, which only flushes), so a commit means a quorum has
+# the entry on disk; it answers the client before commit, as CCF does. BENCH_ETCD_NO_FSYNC=1
+# runs etcd without fsync. Both data directories live in one temporary folder (one file system).
 #
 # Environment:
 #   SECONDS_PER_RUN  seconds of writes per run (default 10)
@@ -17,7 +17,7 @@
 #   BENCH_ETCD_PORT  first etcd port (default 23790; member i uses +2i client, +2i+1 peer)
 #   BUILD            0 to skip `cargo build --release` and use the binaries in target/release
 #   KEEP             1 to keep the temporary folder (logs, ledgers, etcd data) for a look
-#   BENCH_ETCD_NO_FSYNC 1 to run etcd with --unsafe-no-fsync (like-for-like with Cloister)
+#   BENCH_ETCD_NO_FSYNC 1 to run etcd with --unsafe-no-fsync
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -196,7 +196,7 @@ done
 
 # --- table -----------------------------------------------------------------------------------
 echo
-echo "Cloister ($cloister_nodes node(s), ledger flushed, no fsync, as CCF) vs etcd ($ETCD_MEMBERS members, $etcd_fsync)"
+echo "Cloister ($cloister_nodes node(s), ledger synced before commit) vs etcd ($ETCD_MEMBERS members, $etcd_fsync)"
 echo "${SECONDS_PER_RUN}s per run; $(nproc) cores shared by the servers and the load generator"
 [[ -n $nodes_note ]] && echo "$nodes_note"
 printf '%7s | %23s %8s %8s | %23s %8s %8s | %6s\n' clients "cloister committed/s" "p50 ms" "p99 ms" \

@@ -20,6 +20,8 @@ use crate::ledger_writer::LedgerDirWriter;
 const TICK_INTERVAL_MS: u64 = 10;
 /// Requests queued for the node before RPC sessions wait (bounded, as every queue is).
 const REQUEST_QUEUE_MAX: usize = 4096;
+/// Inputs taken in one batch before the ledger is synced and the node told.
+const INPUTS_PER_BATCH_MAX: usize = 512;
 
 type Pending = (Request, oneshot::Sender<Response>);
 
@@ -142,10 +144,37 @@ impl NodeDriver {
                 }
                 () = &mut shutdown => break,
             }
+            self.take_waiting_inputs();
             self.drain()?;
         }
         self.ledger.flush()?;
         Ok(())
+    }
+
+    /// Feeds the node every request and peer frame already waiting (at most
+    /// [`INPUTS_PER_BATCH_MAX`]), so that one ledger sync covers the whole batch (group commit).
+    fn take_waiting_inputs(&mut self) {
+        for _ in 0..INPUTS_PER_BATCH_MAX {
+            let mut took = false;
+            if let Ok((request, reply)) = self.requests.try_recv() {
+                self.next_request += 1;
+                self.replies.insert(self.next_request, reply);
+                self.core.handle(Input::Request {
+                    session: self.next_request,
+                    request,
+                });
+                took = true;
+            }
+            if let Some(peers) = &mut self.peers
+                && let Ok((from, bytes)) = peers.incoming.try_recv()
+            {
+                self.core.handle(Input::Peer { from, bytes });
+                took = true;
+            }
+            if !took {
+                return;
+            }
+        }
     }
 
     /// Carries out everything the node asked for; after writing entries, tells it they are
