@@ -15,6 +15,8 @@ use crate::world::{Event, World, short};
 
 /// Retries wait this long (governance requests carry whole seconds).
 const RETRY_MS: u64 = 1_000;
+/// A joiner polls `/node/join` this often.
+const JOIN_POLL_MS: u64 = 100;
 /// Answers not back by then are given up on.
 const ANSWER_MS: u64 = 2_000;
 
@@ -47,8 +49,10 @@ pub struct TopologyState {
     /// When each planned change starts, ascending.
     pub planned_ms: Vec<u64>,
     pub current: Option<Change>,
-    /// The session awaiting an answer, sent at the given time.
-    pub waiting: Option<(u64, u64)>,
+    /// The session awaiting an answer, the time it was sent and the node asked.
+    pub waiting: Option<(u64, u64, usize)>,
+    /// The node that gave the last answer.
+    pub answered_by: usize,
     /// No step before this time.
     pub not_before_ms: u64,
     pub joins: u64,
@@ -94,9 +98,10 @@ pub fn topology_tick(world: &mut World) {
         }
         return;
     }
-    if let Some((session, sent_ms)) = world.topology.waiting {
+    if let Some((session, sent_ms, target)) = world.topology.waiting {
         if let Some(response) = world.client.replies.remove(&session) {
             world.topology.waiting = None;
+            world.topology.answered_by = target;
             on_answer(world, response.status, json_body(&response));
         } else if world.now_ms >= sent_ms + ANSWER_MS {
             world.topology.waiting = None;
@@ -141,14 +146,37 @@ fn choose(world: &mut World) -> Option<Change> {
     }
 }
 
+/// Sends a governance step to the primary.
 fn send(world: &mut World, request: cloister_node::rpc::Request) {
-    let Some(primary) = world.primary() else {
+    let target = world.primary();
+    send_to(world, target, request);
+}
+
+/// Sends `request` to node `target`, or retries later if there is none.
+fn send_to(world: &mut World, target: Option<usize>, request: cloister_node::rpc::Request) {
+    let Some(target) = target else {
         world.topology.not_before_ms = world.now_ms + RETRY_MS;
         return;
     };
-    let session = world.client.open(primary, Pending::Reply);
-    world.topology.waiting = Some((session, world.now_ms));
-    world.request(primary, session, request);
+    let session = world.client.open(target, Pending::Reply);
+    world.topology.waiting = Some((session, world.now_ms, target));
+    world.request(target, session, request);
+}
+
+/// Where a joiner asks: the primary, else any running node (`/node/join` is never forwarded,
+/// and any node that holds the trust answers with `network_info`: a joiner the new
+/// configuration needs must be able to start while there is no primary).
+fn join_target(world: &mut World) -> Option<usize> {
+    if let Some(primary) = world.primary() {
+        return Some(primary);
+    }
+    let running: Vec<usize> = world
+        .nodes
+        .iter()
+        .filter(|n| n.is_running())
+        .map(|n| n.index)
+        .collect();
+    running.get(world.rng.index(running.len())).copied()
 }
 
 fn gov(world: &mut World, path: &str, msg_type: &str, proposal: Option<&str>, payload: &Value) {
@@ -201,7 +229,10 @@ fn send_step(world: &mut World) {
                     .key()
                     .and_then(|key| requests::join(&key, &cert, &address));
                 match request {
-                    Ok(request) => send(world, request),
+                    Ok(request) => {
+                        let target = join_target(world);
+                        send_to(world, target, request);
+                    }
                     Err(error) => {
                         let text = format!("topology: join request: {error}");
                         world.line(text);
@@ -285,18 +316,26 @@ fn on_answer(world: &mut World, status: u16, body: Value) {
                     node,
                     step: JoinStep::Ask,
                 });
-                retry(world); // let the trust commit before asking again
+                // Ask at once: the new configuration may need this node for its quorum, and the
+                // primary steps down (CheckQuorum) if the node does not start within an election
+                // timeout.
             }
             _ => {
-                let text = format!("topology join n{node} step refused: {status} {body}");
+                let by = world.topology.answered_by;
+                let text = format!("topology join n{node} step refused by n{by}: {status} {body}");
                 world.line(text);
-                // A lost proposal is proposed again; a refused vote too.
+                // A lost proposal is proposed again; a refused vote too. A joiner polls often.
+                let poll = step == JoinStep::Ask;
                 let step = match step {
                     JoinStep::Vote { .. } => JoinStep::Propose,
                     other => other,
                 };
                 world.topology.current = Some(Change::Join { node, step });
-                retry(world);
+                if poll {
+                    world.topology.not_before_ms = world.now_ms + JOIN_POLL_MS;
+                } else {
+                    retry(world);
+                }
             }
         },
         Change::Retire { node, step } => match step {
@@ -316,7 +355,9 @@ fn on_answer(world: &mut World, status: u16, body: Value) {
                 finish_retire(world, node)
             }
             _ => {
-                let text = format!("topology retire n{node} step refused: {status} {body}");
+                let by = world.topology.answered_by;
+                let text =
+                    format!("topology retire n{node} step refused by n{by}: {status} {body}");
                 world.line(text);
                 world.topology.current = Some(Change::Retire {
                     node,
