@@ -7,8 +7,8 @@
 //!
 //! `commit-unsigned` has no way in through messages (a correct node never commits an entry that
 //! is not a signature, whatever it is told), so it is injected where the simulator reports the
-//! node's commit: when the primary commits, its commit is reported at its last appended entry,
-//! a write not yet signed. SignatureAtCommit must object. (Until NodeCore grows a test-only hook
+//! node's commit: when the primary commits, its commit is reported at its last unsigned entry
+//! past the commit. SignatureAtCommit must object. (Until NodeCore grows a test-only hook
 //! that makes the node itself do it, this shows the check, not the node, at work.)
 
 use cloister_node::core::Input;
@@ -68,7 +68,19 @@ pub fn after_commit(world: &mut World, index: usize) {
         .summary
         .as_ref()
         .is_some_and(|s| s.role == cloister_raft::Leadership::Leader);
-    if primary {
-        node.forged_commit = Some(SeqNo(node.disk.len() as u64));
+    let commit = node
+        .summary
+        .as_ref()
+        .map(|s| s.commit.seqno)
+        .unwrap_or_default();
+    let unsigned = node
+        .disk
+        .logs()
+        .iter()
+        .rev()
+        .find(|e| !e.committable && e.txid.seqno > commit)
+        .map(|e| e.txid.seqno);
+    if primary && unsigned.is_some() {
+        node.forged_commit = unsigned;
     }
 }
