@@ -510,34 +510,40 @@ fn a_crashed_backup_restarts_from_its_ledger_and_catches_up() {
     let mut entries = cluster.ledgers[2].clone();
     assert!(entries.len() as u64 >= first.seqno.0);
     entries.push(vec![1, 0, 200, 0]); // a torn write: not an entry
-    let (key_pem, cert_pem) = &kept.joiners[1];
-    let cert = Certificate::from_pem(cert_pem).unwrap();
-    let key = EcKeyPair::from_pem(key_pem).unwrap();
-    let node = NodeIdentity {
-        id: cluster.ids[2].clone(),
-        self_signed_cert: cert.clone(),
-        endorsed_cert: cert,
-        key,
+    let restart = |entries: Vec<Vec<u8>>| {
+        let (key_pem, cert_pem) = &kept.joiners[1];
+        let cert = Certificate::from_pem(cert_pem).unwrap();
+        let node = NodeIdentity {
+            id: cluster.ids[2].clone(),
+            self_signed_cert: cert.clone(),
+            endorsed_cert: cert,
+            key: EcKeyPair::from_pem(key_pem).unwrap(),
+        };
+        NodeCore::restart(
+            settings(2, "127.0.0.1:9002"),
+            JoinSecrets {
+                node,
+                service: copy_service(&kept.service),
+                ledger_secrets: LedgerSecrets::with_first(kept.ledger_secret),
+            },
+            PersistedState {
+                entries,
+                committed: SeqNo(0),
+                vote: cluster.votes.get(&2).cloned(),
+                snapshot: None,
+            },
+            Box::new(AcceptAll),
+            Frontends::with_builtins(&[&LoggingApp]),
+            cluster.now_ms,
+            NOW,
+        )
     };
-    let restarted = NodeCore::restart(
-        settings(2, "127.0.0.1:9002"),
-        JoinSecrets {
-            node,
-            service: copy_service(&kept.service),
-            ledger_secrets: LedgerSecrets::with_first(kept.ledger_secret),
-        },
-        PersistedState {
-            entries,
-            committed: SeqNo(0),
-            vote: cluster.votes.get(&2).cloned(),
-            snapshot: None,
-        },
-        Box::new(AcceptAll),
-        Frontends::with_builtins(&[&LoggingApp]),
-        cluster.now_ms,
-        NOW,
-    )
-    .unwrap();
+    // A flipped bit anywhere but a torn last write: the node refuses to run on that ledger.
+    let mut damaged = entries.clone();
+    damaged[4][40] ^= 1;
+    let refused = restart(damaged).unwrap_err().to_string();
+    assert!(refused.contains("seqno 5 is damaged"), "{refused}");
+    let restarted = restart(entries).unwrap();
     cluster.nodes[2] = Some(restarted);
     cluster.run_for(SIGNED_AFTER_MS);
 

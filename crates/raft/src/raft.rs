@@ -187,8 +187,8 @@ impl Raft {
     /// A node restarting with the log it persisted (a crash, then a restart with the same
     /// identity): the snapshot it started from if any (`from`), `entries` from the next seqno,
     /// `commit` as far as the node knows it committed (0 if unknown), and its last
-    /// [`Output::Voted`]. It comes back a backup in the latest view it saw; its unsigned suffix
-    /// is dropped as on any view change (spec §5.5).
+    /// [`Output::Voted`]. It comes back a backup in the latest view it saw, with every entry it
+    /// persisted.
     pub fn restore(
         &mut self,
         from: Option<JoinPoint>,
@@ -236,19 +236,21 @@ impl Raft {
             Some((voted_view, _)) => (*voted_view).max(self.log.last_view()),
             None => self.log.last_view(),
         };
-        self.become_aware_of_new_term(view);
-        if let Some((voted_view, voted_for)) = vote {
-            if voted_view == view {
-                self.voted_for = Some(voted_for);
-            }
-        }
+        // A backup in that view, keeping its whole log: entries it persisted may have been
+        // acknowledged and counted towards a commit, so unlike a view change, a restart drops
+        // nothing (a new primary's AppendEntries rolls back what conflicts).
+        self.view = view;
+        self.voted_for = match vote {
+            Some((voted_view, voted_for)) if voted_view == view => Some(voted_for),
+            _ => None,
+        };
+        self.leader = None;
+        self.leadership = Leadership::Follower;
+        self.is_new_follower = true;
+        self.restart_election_timeout();
         self.outputs.clear();
         self.queued_sends = 0;
-        if last > self.log.last_idx() {
-            self.emit(Output::Truncate {
-                after: self.log.last_idx(),
-            });
-        }
+        self.announce(Output::BecameFollower { view, leader: None });
         Ok(())
     }
 

@@ -215,6 +215,12 @@ impl Raft {
             .log
             .find_highest_possible_match(response.term, response.last_log_idx);
         if let Some(peer) = self.peers.get_mut(&from) {
+            if response.last_log_idx < peer.match_idx {
+                // The backup no longer holds what it acknowledged: it restarted and lost a
+                // suffix (CCF nodes never restart, so CCF keeps match_idx here). Replicate
+                // again from what it may still hold.
+                peer.match_idx = this_match;
+            }
             peer.sent_idx = this_match.min(peer.sent_idx).max(peer.match_idx);
         }
     }

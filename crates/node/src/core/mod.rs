@@ -226,6 +226,14 @@ pub struct NodeCore {
     replaying: bool,
 }
 
+/// Whether `data` is a ledger entry cut short (fewer bytes than its header announces).
+fn is_torn(data: &[u8]) -> bool {
+    match cloister_ledger::EntryHeader::parse(data) {
+        Ok(header) => (data.len() as u64) < header.entry_len(),
+        Err(_) => data.len() < cloister_ledger::ENTRY_HEADER_BYTES,
+    }
+}
+
 /// Undo records the store keeps: enough to roll back the most uncommitted entries the primary
 /// allows (`max_uncommitted_tx_count`) plus a signature interval.
 pub(crate) const STORE_ROLLBACK_VERSIONS_MAX: usize = 20_000;
@@ -310,9 +318,9 @@ impl NodeCore {
         Ok(core)
     }
 
-    /// A node restarting after a crash with the same identity: replays its ledger, drops what
-    /// does not apply (a torn or damaged tail, reported by a `TruncateLedger` output), and
-    /// comes back as a backup that catches up from the primary.
+    /// A node restarting after a crash with the same identity: replays its ledger, drops a torn
+    /// last write (reported by a `TruncateLedger` output), refuses a ledger with any other
+    /// damage, and comes back as a backup that catches up from the primary.
     pub fn restart(
         settings: NodeSettings,
         secrets: JoinSecrets,
@@ -342,9 +350,19 @@ impl NodeCore {
             .unwrap_or_default();
         let base = point.as_ref().map_or(0, |point| point.txid.seqno.0);
         core.replaying = true;
-        for data in persisted.entries {
+        for (index, data) in persisted.entries.into_iter().enumerate() {
             let Some(applied) = core.apply_entry_bytes(&data, None) else {
-                break;
+                // Only a torn last write (an entry cut short: never synced, so never
+                // acknowledged) may be dropped. Anything else may have been acknowledged and
+                // counted towards a commit: refuse to run rather than forget it.
+                let seqno = base + index as u64 + 1;
+                if index + 1 == found && is_torn(&data) {
+                    break;
+                }
+                return Err(NodeError::Invalid(format!(
+                    "the ledger entry at seqno {seqno} is damaged: this node must not restart \
+                     from this ledger (start a new node that joins instead)"
+                )));
             };
             let kind = if applied.is_signature {
                 cloister_raft::EntryKind::Signature
