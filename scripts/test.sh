@@ -22,3 +22,8 @@ export CLOISTER_CCF_VENV="$PWD/$venv"
 export CLOISTER_REQUIRE_INTEROP=1
 
 cargo test --workspace --release "$@"
+
+# The deterministic simulator's sweep: >= 500 seeds, 3 and 5 nodes, every fault class.
+if [ "$#" -eq 0 ]; then
+    scripts/sim-sweep.sh
+fi

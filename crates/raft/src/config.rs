@@ -16,6 +16,20 @@ pub struct RaftConfig {
     /// Start elections with a pre-vote round. CCF 6.x answers pre-votes but does not start
     /// them (backport of PR #7436), so this is off by default.
     pub pre_vote_enabled: bool,
+    /// A bug switched on in the real commit path, so that tests can show the simulator's
+    /// checks catch it. Never set outside tests.
+    #[doc(hidden)]
+    pub injected_bug: Option<InjectedBug>,
+}
+
+/// Bugs [`RaftConfig::injected_bug`] can switch on.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InjectedBug {
+    /// The primary commits what it holds itself, without waiting for a quorum.
+    CommitWithoutQuorum,
+    /// The primary commits the agreed index even when it is not a signature.
+    CommitUnsignedSuffix,
 }
 
 impl Default for RaftConfig {
@@ -26,6 +40,7 @@ impl Default for RaftConfig {
             append_entries_bytes_max: 20_000,
             max_uncommitted_tx_count: 10_000,
             pre_vote_enabled: false,
+            injected_bug: None,
         }
     }
 }

@@ -32,7 +32,7 @@ mod replication;
 pub mod rules;
 mod state;
 
-pub use config::RaftConfig;
+pub use config::{InjectedBug, RaftConfig};
 pub use entry::{Entry, EntryKind};
 pub use error::RaftError;
 pub use io::{Input, Output};

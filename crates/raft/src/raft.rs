@@ -297,6 +297,12 @@ impl Raft {
         Ok(())
     }
 
+    /// Switches an injected bug on or off (tests only; see [`RaftConfig::injected_bug`]).
+    #[doc(hidden)]
+    pub fn set_injected_bug(&mut self, bug: Option<crate::InjectedBug>) {
+        self.config.injected_bug = bug;
+    }
+
     /// This node.
     pub fn id(&self) -> &NodeId {
         &self.id

@@ -5,7 +5,9 @@ use cloister_types::{NodeId, SeqNo, View};
 
 use crate::raft::{APPEND_ENTRIES_BATCHES_PER_FLUSH_MAX, Raft};
 use crate::rules::{agreement_index, leader_commit_target, quorum};
-use crate::{AppendEntries, AppendEntriesResponse, Entry, EntryKind, Message, Output, RaftError};
+use crate::{
+    AppendEntries, AppendEntriesResponse, Entry, EntryKind, InjectedBug, Message, Output, RaftError,
+};
 
 impl Raft {
     /// [`crate::Input::Replicate`]: CCF `replicate`. All entries are checked before any is
@@ -111,9 +113,20 @@ impl Raft {
                 self.peers.get(node).map_or(SeqNo(0), |peer| peer.match_idx)
             }
         });
+        let agreement = match self.config.injected_bug {
+            Some(InjectedBug::CommitWithoutQuorum) => Some(own),
+            _ => agreement,
+        };
         let Some(agreement) = agreement else {
             return;
         };
+        if self.config.injected_bug == Some(InjectedBug::CommitUnsignedSuffix)
+            && agreement > self.commit_idx
+            && self.log.view_at(agreement) == Some(self.view)
+        {
+            self.commit(agreement);
+            return;
+        }
         let target = leader_commit_target(
             agreement,
             &self.committable,

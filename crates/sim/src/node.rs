@@ -88,8 +88,6 @@ pub struct SimNode {
     pub persisted_pending: bool,
     /// Ticks delivered while up (each node's clock phase differs).
     pub tick_phase_ms: u64,
-    /// A commit the `commit-unsigned` injected bug claims for this node (see `bug.rs`).
-    pub forged_commit: Option<SeqNo>,
 }
 
 impl SimNode {
@@ -115,7 +113,6 @@ impl SimNode {
             inbox: Vec::new(),
             persisted_pending: false,
             tick_phase_ms,
-            forged_commit: None,
         }
     }
 
@@ -169,8 +166,7 @@ impl SimNode {
             role: self.role(),
             view: summary.map(|s| s.view).unwrap_or_default(),
             commit: if up {
-                let commit = summary.map(|s| s.commit.seqno).unwrap_or_default();
-                commit.max(self.forged_commit.unwrap_or_default())
+                summary.map(|s| s.commit.seqno).unwrap_or_default()
             } else {
                 SeqNo(0)
             },

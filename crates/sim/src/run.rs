@@ -102,6 +102,7 @@ fn safety(world: &mut World) {
     world.net_faults = world.plan.network;
     world.workload_on = true;
     world.bug = world.config.bug;
+    crate::bug::inject_into_running_nodes(world);
     let changes = world.plan.topology_changes;
     topology::plan(world, changes, start + 1_000, end.saturating_sub(3_000));
     world.schedule(start, Event::Chaos);

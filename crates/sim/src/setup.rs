@@ -69,6 +69,7 @@ pub fn settings(world: &mut World, index: usize) -> NodeSettings {
     settings.consensus = RaftConfig {
         election_timeout_ms: ELECTION_TIMEOUT_MS,
         message_timeout_ms: MESSAGE_TIMEOUT_MS,
+        injected_bug: crate::bug::injected(world.bug),
         ..RaftConfig::default()
     };
     settings.consensus_seed = world.rng.next_u64();

@@ -83,8 +83,6 @@ pub struct World {
     pub topology: crate::topology::TopologyState,
     /// An injected bug, active during the safety phase.
     pub bug: Option<crate::config::Bug>,
-    /// Inputs an injected bug forged, fed once the current outputs are carried out.
-    pub forged: Vec<(usize, Input)>,
     /// The service's one member (governance), once set up.
     pub member: Option<(cloister_crypto::EcKeyPair, cloister_crypto::Certificate)>,
     /// The client acts while this holds.
@@ -116,7 +114,6 @@ impl World {
             member: None,
             topology: crate::topology::TopologyState::default(),
             bug: None,
-            forged: Vec::new(),
             workload_on: false,
             delivered: 0,
             dropped: 0,
@@ -345,7 +342,6 @@ impl World {
                 }
                 Output::CommitLedger { up_to } => {
                     self.nodes[index].disk.commit(up_to);
-                    crate::bug::after_commit(self, index);
                     let text = format!("{} commit {up_to}", self.nodes[index].name());
                     self.line(text);
                 }
@@ -368,9 +364,6 @@ impl World {
             }
         }
         self.refresh(index);
-        for (to, input) in std::mem::take(&mut self.forged) {
-            self.input(to, input);
-        }
     }
 
     fn respond(&mut self, session: SessionId, response: Response) {
@@ -427,7 +420,6 @@ impl World {
         if let Some(at) = node.disk.append(entry, log, now, delay) {
             self.schedule(at, Event::Fsync { node: index });
         }
-        crate::bug::after_append(self, index, seqno, committable);
     }
 
     fn send(&mut self, from: usize, to: &cloister_types::NodeId, bytes: Vec<u8>) {

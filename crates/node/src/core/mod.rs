@@ -504,6 +504,13 @@ impl NodeCore {
         }
     }
 
+    /// Switches a bug on in the node's consensus (tests only: the simulator shows its checks
+    /// catch it).
+    #[doc(hidden)]
+    pub fn inject_bug(&mut self, bug: Option<cloister_raft::InjectedBug>) {
+        self.raft.set_injected_bug(bug);
+    }
+
     /// The node's consensus state.
     pub fn consensus(&self) -> ConsensusSummary {
         let txid_at = |seqno: SeqNo| TxId {
