@@ -28,6 +28,8 @@ const TICK_MS: u64 = 10;
 const SIGNED_AFTER_MS: u64 = 1_200;
 /// Snapshots every few transactions, so that tests see them.
 const SNAPSHOT_TX_INTERVAL: u64 = 25;
+/// Consensus forgets entries this far below the latest committed snapshot.
+const RAFT_LOG_RETAINED_ENTRIES: u64 = 5;
 
 /// Nodes wired to each other by a lossless, in-order network and instant disks.
 struct Cluster {
@@ -179,6 +181,7 @@ fn settings(seed: u64, n2n: &str) -> NodeSettings {
     settings.consensus_seed = seed;
     settings.sig_ms_interval = 50;
     settings.snapshot_tx_interval = SNAPSHOT_TX_INTERVAL;
+    settings.raft_log_retained_entries = RAFT_LOG_RETAINED_ENTRIES;
     settings
 }
 
@@ -239,7 +242,10 @@ fn three_node_service_with_joiners() -> (Cluster, Certificate, Kept) {
         ledger_secret,
         Box::new(AcceptAll),
         Frontends::with_builtins(&[&LoggingApp]),
-        |settings| settings.snapshot_tx_interval = SNAPSHOT_TX_INTERVAL,
+        |settings| {
+            settings.snapshot_tx_interval = SNAPSHOT_TX_INTERVAL;
+            settings.raft_log_retained_entries = RAFT_LOG_RETAINED_ENTRIES;
+        },
     );
     h.activate_member(&member);
     // AcceptAll resolves every proposal as Accepted when it is created.
@@ -614,6 +620,21 @@ fn every_node_snapshots_and_a_new_node_joins_from_a_backups_snapshot() {
         name.starts_with("snapshot_") && name.ends_with(".committed"),
         "{name}"
     );
+    // Consensus forgot the entries well below the snapshot, on every node.
+    let snapshot_seqno: u64 = name
+        .trim_start_matches("snapshot_")
+        .split('_')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    for index in 0..3 {
+        let first_held = cluster.node(index).consensus().log_first_held.0;
+        assert!(
+            first_held > 1 && first_held <= snapshot_seqno,
+            "node {index}: {first_held}"
+        );
+    }
     // A joiner downloads it from any node: /node/snapshot redirects, ranges are served.
     let redirect = cluster.call(1, get("/node/snapshot", "", &user));
     assert_eq!(redirect.status, 308);

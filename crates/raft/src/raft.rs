@@ -378,6 +378,11 @@ impl Raft {
         self.log.views()
     }
 
+    /// The first seqno whose entry is still held in memory (entries below were compacted).
+    pub fn first_held_seqno(&self) -> SeqNo {
+        self.log.first_held()
+    }
+
     /// The entry at `seqno`, if held in memory.
     pub fn entry(&self, seqno: SeqNo) -> Option<&Entry> {
         self.log.entry(seqno)

@@ -242,6 +242,32 @@ impl NodeCore {
             self.write_snapshot_evidence(up_to);
         }
         self.commit_snapshot(up_to);
+        self.compact_raft_log();
+    }
+
+    /// Forgets Raft's entries `raft_log_retained_entries` below the latest committed snapshot (a
+    /// joiner starts from the snapshot), but never what a peer of this primary has yet to
+    /// receive: memory stays bounded on a long-running service. A backup further behind than
+    /// that after a change of primary cannot be sent what it lacks (sending it a snapshot is not
+    /// built yet): start a new node that joins from a snapshot instead.
+    fn compact_raft_log(&mut self) {
+        let Some(snapshot) = self.snapshots.latest.as_ref().map(|s| s.seqno) else {
+            return;
+        };
+        let mut floor = SeqNo(
+            snapshot
+                .min(self.raft.commit_seqno())
+                .0
+                .saturating_sub(self.settings.raft_log_retained_entries),
+        );
+        if self.raft.is_primary()
+            && let Some(lowest) = self.raft.peer_matches().into_values().min()
+        {
+            floor = floor.min(lowest);
+        }
+        if floor > SeqNo(0) {
+            let _ = self.raft.compact_log(floor);
+        }
     }
 
     fn on_became_leader(&mut self, view: cloister_types::View) {

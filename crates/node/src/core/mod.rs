@@ -134,6 +134,8 @@ pub struct ConsensusSummary {
     /// The seqno each of `configurations` took effect at (0 for the genesis node's first).
     pub configuration_seqnos: Vec<SeqNo>,
     pub membership: Membership,
+    /// The first seqno whose entry consensus still holds in memory.
+    pub log_first_held: SeqNo,
 }
 
 /// What handlers may read about the node.
@@ -537,6 +539,7 @@ impl NodeCore {
                 .map(|configuration| configuration.idx)
                 .collect(),
             membership: self.raft.membership(),
+            log_first_held: self.raft.first_held_seqno(),
         }
     }
 

@@ -31,6 +31,8 @@ pub struct NodeSettings {
     /// A snapshot at the first signature this many transactions after the last one
     /// (`snapshots.tx_count`; 0 = never).
     pub snapshot_tx_interval: u64,
+    /// Committed entries consensus keeps in memory below the latest committed snapshot.
+    pub raft_log_retained_entries: u64,
 }
 
 impl NodeSettings {
@@ -50,6 +52,7 @@ impl NodeSettings {
             consensus_seed: 0,
             node_to_node_address: String::new(),
             snapshot_tx_interval: 10_000,
+            raft_log_retained_entries: 100_000,
         }
     }
 }
