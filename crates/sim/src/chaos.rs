@@ -212,7 +212,19 @@ pub fn restart(world: &mut World, index: usize) {
     if world.nodes[index].life != Life::Down {
         return;
     }
-    let flip_at = if world.plan.bit_flips {
+    // A flip makes the node refuse its ledger and stop for good: at most one node of the
+    // configuration may be lost that way (or by a write error) at a time.
+    let others_stopped = world.nodes.iter().any(|n| {
+        n.index != index
+            && n.life == Life::Stopped
+            && world.nodes.iter().any(|m| {
+                m.summary
+                    .as_ref()
+                    .and_then(|s| s.configurations.last())
+                    .is_some_and(|c| c.contains(&n.id))
+            })
+    });
+    let flip_at = if world.plan.bit_flips && !others_stopped {
         safe_flip_range(world, index).map(|(low, high)| SeqNo(world.rng.range(low, high)))
     } else {
         None

@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 
 use crate::client::Pending;
 use crate::config::{NOW_UNIX, TICK_MS};
+use cloister_check::invariants::quorum;
+
 use crate::node::Life;
 use crate::requests::{self, json_body};
 use crate::world::{Event, World, short};
@@ -114,29 +116,61 @@ pub fn topology_tick(world: &mut World) {
     }
 }
 
-/// A join if a spare node is left (or by a coin), else a retirement if more than three nodes
-/// are trusted; `None` if neither can happen.
+/// A join if a spare node is left (or by a coin), else a retirement if the primary's
+/// configuration has more than three nodes; `None` if neither can happen. As an operator would,
+/// it retires a node that stopped for good first, and never a live node whose going would leave
+/// the configuration without a live quorum.
 fn choose(world: &mut World) -> Option<Change> {
     let spare = world
         .nodes
         .iter()
         .find(|n| n.life == Life::Outside)
         .map(|n| n.index);
-    let trusted: Vec<usize> = world
-        .nodes
+    let configuration: Vec<usize> = world
+        .primary()
+        .and_then(|p| world.nodes[p].summary.as_ref())
+        .and_then(|s| s.configurations.last())
+        .map(|nodes| {
+            world
+                .nodes
+                .iter()
+                .filter(|n| nodes.contains(&n.id))
+                .map(|n| n.index)
+                .collect()
+        })
+        .unwrap_or_default();
+    let live = |world: &World, index: usize| {
+        matches!(world.nodes[index].life, Life::Up | Life::Paused { .. })
+    };
+    let dead: Vec<usize> = configuration
         .iter()
-        .filter(|n| n.is_member())
-        .map(|n| n.index)
+        .copied()
+        .filter(|i| world.nodes[*i].life == Life::Stopped)
         .collect();
-    let retirable = trusted.len() > 3;
-    let join = spare.is_some() && (!retirable || world.rng.coin());
+    let live_count = configuration.iter().filter(|i| live(world, **i)).count();
+    let size = configuration.len();
+    let retirable: Vec<usize> = if !dead.is_empty() {
+        dead
+    } else if size > 3 {
+        configuration
+            .iter()
+            .copied()
+            .filter(|i| {
+                let left = live_count - usize::from(live(world, *i));
+                left >= quorum(size - 1)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let join = spare.is_some() && (retirable.is_empty() || world.rng.coin());
     if join {
         spare.map(|node| Change::Join {
             node,
             step: JoinStep::Ask,
         })
-    } else if retirable {
-        let node = trusted[world.rng.index(trusted.len())];
+    } else if !retirable.is_empty() {
+        let node = retirable[world.rng.index(retirable.len())];
         Some(Change::Retire {
             node,
             step: RetireStep::Propose,
