@@ -95,13 +95,15 @@ fn crashes_with_torn_writes_and_flipped_bits_are_survived_and_never_served() {
 /// back its unsigned suffix and so lost acknowledged entries the primary never re-sent (69, 269,
 /// 366, 373, 465 with 3 nodes; 164 with 5), and a restart that dropped everything from a flipped
 /// bit on, shrinking the configuration so that one node elected itself alone (16, 31, 82, 125
-/// under storage stress).
+/// under storage stress); and a 5-node run where a write error and a refused damaged ledger
+/// stopped two nodes while live ones were retired, leaving no live quorum (1000075).
 #[test]
 fn regression_seeds_pass() {
     for seed in [69, 269, 366, 373, 465] {
         check(run(RunConfig::new(seed, 3)));
     }
     check(run(RunConfig::new(164, 5)));
+    check(run(RunConfig::new(1_000_075, 5)));
     for seed in [16, 31, 82, 125] {
         let mut config = RunConfig::new(seed, 3);
         config.faults = Some(FaultPlan::storage_stress());
