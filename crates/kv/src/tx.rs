@@ -54,11 +54,31 @@ impl Tx {
         if let Some(own) = self.writes.get(map).and_then(|m| m.get(key)) {
             return own.clone();
         }
+        self.record_read(map, key);
         let found = self.snapshot.maps.get(map).and_then(|m| m.get(key));
-        let seen = found.map(|v| v.version);
+        found.map(|v| v.value.to_vec())
+    }
+
+    /// The seqno of the last committed write of `key` in `map` as this transaction sees the
+    /// store (`None` if the key is absent or was removed). Like CCF's
+    /// `get_version_of_previous_write` it ignores this transaction's own pending writes, and
+    /// it is a read: a commit fails if another transaction has written the key since.
+    pub fn version_of(&mut self, map: &str, key: &[u8]) -> Option<SeqNo> {
+        self.record_read(map, key)
+    }
+
+    /// Adds `key` to the read set at the snapshot's version of it (the first read of a key is
+    /// the one that counts), and returns that version.
+    fn record_read(&mut self, map: &str, key: &[u8]) -> Option<SeqNo> {
+        let seen = self
+            .snapshot
+            .maps
+            .get(map)
+            .and_then(|m| m.get(key))
+            .map(|v| v.version);
         let map_reads = self.reads.entry(map.to_owned()).or_default();
         map_reads.entry(key.to_vec()).or_insert(seen);
-        found.map(|v| v.value.to_vec())
+        seen
     }
 
     /// Writes `value` under `key` in `map` (visible to this transaction's later reads).
@@ -242,4 +262,122 @@ fn range_versions<'a>(
     map.into_iter()
         .flat_map(move |m| m.range(lower, upper))
         .map(|(k, v)| (k, v.version))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
+    use cloister_ledger::EntryFlags;
+    use cloister_types::{SeqNo, View};
+
+    use crate::{KvError, LedgerSecrets, Store, Tx};
+
+    const MAP: &str = "public:app";
+
+    fn store() -> Store {
+        Store::new(LedgerSecrets::with_first([3; 32]))
+    }
+
+    fn commit(store: &mut Store, tx: Tx) -> Result<(), KvError> {
+        store.commit(tx, View(2), None, EntryFlags::default())?;
+        Ok(())
+    }
+
+    fn put_one(store: &mut Store, key: &[u8], value: &[u8]) {
+        let mut tx = store.begin();
+        tx.put(MAP, key, value);
+        commit(store, tx).unwrap();
+    }
+
+    #[test]
+    fn version_of_is_the_seqno_of_the_last_committed_write() {
+        let mut store = store();
+        put_one(&mut store, b"k", b"1");
+        put_one(&mut store, b"other", b"2");
+        put_one(&mut store, b"k", b"3");
+        let mut tx = store.begin();
+        assert_eq!(tx.version_of(MAP, b"k"), Some(SeqNo(3)));
+        assert_eq!(tx.version_of(MAP, b"other"), Some(SeqNo(2)));
+        assert_eq!(tx.version_of(MAP, b"absent"), None);
+        assert_eq!(tx.version_of("public:no_such_map", b"k"), None);
+        assert_eq!(tx.version_of(MAP, b"k"), store.version_of(MAP, b"k"));
+    }
+
+    #[test]
+    fn version_of_ignores_the_transactions_own_writes() {
+        let mut store = store();
+        put_one(&mut store, b"k", b"1");
+        let mut tx = store.begin();
+        tx.put(MAP, b"k", b"new");
+        assert_eq!(tx.version_of(MAP, b"k"), Some(SeqNo(1)));
+        tx.remove(MAP, b"k");
+        assert_eq!(tx.version_of(MAP, b"k"), Some(SeqNo(1)));
+        tx.put(MAP, b"fresh", b"v");
+        assert_eq!(tx.version_of(MAP, b"fresh"), None);
+        // Once committed, the writes are the new versions.
+        commit(&mut store, tx).unwrap();
+        let mut next = store.begin();
+        assert_eq!(next.version_of(MAP, b"k"), None);
+        assert_eq!(next.version_of(MAP, b"fresh"), Some(SeqNo(2)));
+    }
+
+    #[test]
+    fn a_removed_key_has_no_version() {
+        let mut store = store();
+        put_one(&mut store, b"k", b"1");
+        let mut tx = store.begin();
+        tx.remove(MAP, b"k");
+        commit(&mut store, tx).unwrap();
+        assert_eq!(store.begin().version_of(MAP, b"k"), None);
+        // Written again, it has the new seqno.
+        put_one(&mut store, b"k", b"3");
+        assert_eq!(store.begin().version_of(MAP, b"k"), Some(SeqNo(3)));
+    }
+
+    #[test]
+    fn version_of_is_a_read_that_conflicts_with_a_later_write() {
+        let mut store = store();
+        put_one(&mut store, b"k", b"1");
+        for key in [&b"k"[..], b"absent"] {
+            let mut reader = store.begin();
+            assert!(reader.version_of(MAP, key).is_none() == (key == b"absent"));
+            reader.put(MAP, b"elsewhere", b"x");
+            put_one(&mut store, key, b"changed");
+            assert!(
+                matches!(commit(&mut store, reader), Err(KvError::Conflict { .. })),
+                "{key:?}"
+            );
+        }
+        // A write to another key is no conflict.
+        let mut reader = store.begin();
+        reader.version_of(MAP, b"k");
+        reader.put(MAP, b"elsewhere", b"x");
+        put_one(&mut store, b"unrelated", b"y");
+        commit(&mut store, reader).unwrap();
+    }
+
+    #[test]
+    fn version_of_after_a_rollback_is_the_surviving_write() {
+        let mut store = store();
+        put_one(&mut store, b"k", b"1");
+        put_one(&mut store, b"k", b"2");
+        put_one(&mut store, b"late", b"3");
+        let mut before = store.begin();
+        assert_eq!(before.version_of(MAP, b"k"), Some(SeqNo(2)));
+        store.rollback_to(SeqNo(1)).unwrap();
+
+        let mut tx = store.begin();
+        assert_eq!(tx.version_of(MAP, b"k"), Some(SeqNo(1)));
+        assert_eq!(tx.version_of(MAP, b"late"), None);
+        // A transaction that read versions from before the rollback cannot commit.
+        before.put(MAP, b"x", b"x");
+        assert!(matches!(
+            commit(&mut store, before),
+            Err(KvError::Conflict { .. })
+        ));
+        // Seqno 2 is reused by the next write, and version_of reports it.
+        put_one(&mut store, b"k", b"again");
+        assert_eq!(store.begin().version_of(MAP, b"k"), Some(SeqNo(2)));
+    }
 }
