@@ -10,7 +10,7 @@ use aws_lc_rs::rsa::{
     KeyPair, KeySize, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, OaepPublicEncryptingKey,
     PrivateDecryptingKey, PublicEncryptingKey,
 };
-use aws_lc_rs::signature::KeyPair as _;
+use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
 
 use crate::error::CryptoError;
 use crate::pem::{encode_pem, first_pem_block};
@@ -82,6 +82,18 @@ impl RsaKeyPair {
         }
     }
 
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (JWS RS256), for tools and tests that issue tokens.
+    /// PKCS#1 v1.5 is deterministic: aws-lc ignores the generator argument, so a fixed one is
+    /// passed rather than the OS's.
+    pub fn sign_pkcs1_sha256(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let pair = KeyPair::from_pkcs8(&self.pkcs8).map_err(|_| invalid("RSA private key"))?;
+        let mut signature = vec![0u8; pair.public_modulus_len()];
+        let unused = aws_lc_rs::test::rand::FixedByteRandom { byte: 0 };
+        pair.sign(&RSA_PKCS1_SHA256, &unused, message, &mut signature)
+            .map_err(|_| CryptoError::SigningFailed)?;
+        Ok(signature)
+    }
+
     /// RSA-OAEP with SHA-256 and MGF1-SHA-256, no label (CCF's recovery shares).
     pub fn decrypt_oaep_sha256(&self, ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let key = PrivateDecryptingKey::from_pkcs8(&self.pkcs8)
@@ -103,6 +115,11 @@ impl RsaPublicKey {
         PublicEncryptingKey::from_der(&block.der)
             .map_err(|e| invalid(&format!("RSA public key: {e}")))?;
         Ok(RsaPublicKey { spki: block.der })
+    }
+
+    /// The SubjectPublicKeyInfo DER.
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki
     }
 
     /// "PUBLIC KEY" PEM, as CCF stores members' encryption keys.
