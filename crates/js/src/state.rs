@@ -12,6 +12,7 @@ use std::rc::Rc;
 use cloister_crypto::Sha256Hash;
 use cloister_gov::NodeAction;
 use cloister_kv::{Store, Tx};
+use cloister_types::SeqNo;
 
 use crate::app::AppHost;
 use crate::permissions::ExecContext;
@@ -156,6 +157,12 @@ impl CallState {
             Some(own) => own.clone(),
             None => self.tx.get(map, key),
         }
+    }
+
+    /// The seqno of the last committed write of `key` (`Tx::version_of`): this call's own
+    /// writes, like the transaction's, do not count.
+    pub fn version_of(&mut self, map: &str, key: &[u8]) -> Option<SeqNo> {
+        self.tx.version_of(map, key)
     }
 
     /// Every entry of `map`, in key order, with this call's writes applied.

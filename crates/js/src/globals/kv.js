@@ -55,8 +55,7 @@
     },
     getVersionOfPreviousWrite(...args) {
       argc(args, 1);
-      key(args[0]);
-      return natives.kvVersionOfPreviousWrite(nameOf(this));
+      return natives.kvVersionOfPreviousWrite(nameOf(this), key(args[0]));
     },
   };
   defineProperty(proto, "size", {

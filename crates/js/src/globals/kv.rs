@@ -1,6 +1,7 @@
 //! `ccf.kv[name]`: a map handle per table name, bound to the call's transaction, with CCF's
 //! permissions for the execution context (spec/ccf-js.md §3.3, spec/ccf-api.md §4).
 
+use cloister_types::SeqNo;
 use rquickjs::{Array, Ctx, Exception, Function, Object, Value};
 
 use super::{array_buffer, borrow_state, bytes_from_latin1};
@@ -124,17 +125,26 @@ pub(super) fn register<'js>(
         "kvVersionOfPreviousWrite",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, map: String| -> rquickjs::Result<()> {
-                checked(&ctx, &s, "getVersionOfPreviousWrite", &map, Need::Read)?;
-                // cloister-kv's Tx does not expose per-key versions yet.
-                Err(Exception::throw_internal(
-                    &ctx,
-                    "getVersionOfPreviousWrite is not supported by this node yet",
-                ))
+            move |ctx: Ctx<'js>, map: String, key: String| -> rquickjs::Result<Value<'js>> {
+                let key = bytes_from_latin1(&ctx, &key)?;
+                let version = checked(&ctx, &s, "getVersionOfPreviousWrite", &map, Need::Read)?
+                    .version_of(&map, &key);
+                Ok(match version {
+                    Some(seqno) => seqno_value(&ctx, seqno),
+                    None => Value::new_undefined(ctx),
+                })
             },
         )?,
     )?;
     Ok(KV_JS)
+}
+
+/// A seqno as CCF's `JS_NewInt64` makes it: an integer when it fits in 32 bits, else a double.
+fn seqno_value<'js>(ctx: &Ctx<'js>, seqno: SeqNo) -> Value<'js> {
+    match i32::try_from(seqno.0) {
+        Ok(small) => Value::new_int(ctx.clone(), small),
+        Err(_) => Value::new_float(ctx.clone(), seqno.0 as f64),
+    }
 }
 
 /// The call's state once `method` on `map` is allowed in its execution context; else the
