@@ -173,7 +173,7 @@ fn kv_handles_behave_like_ccf_maps() {
         "ccf.kv['public:ccf.gov.test'].set(new Uint8Array(1), new ArrayBuffer(1));",
     )
     .unwrap_err();
-    assert_eq!(failure.reason, "TypeError: Key must be an ArrayBuffer");
+    assert_eq!(failure.reason, "TypeError: Arguments must be ArrayBuffers");
     let failure = rw(
         &mut tx,
         "const get = ccf.kv['public:ccf.gov.test'].get; get(new ArrayBuffer(1));",

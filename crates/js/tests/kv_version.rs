@@ -48,6 +48,13 @@ export function misuse(request) {
     () => records.getVersionOfPreviousWrite(),
     () => records.getVersionOfPreviousWrite(new Uint8Array(1)),
     () => ccf.kv["ccf.gov.secret"].getVersionOfPreviousWrite(new ArrayBuffer(1)),
+    // A denied method reports the permission before looking at its arguments.
+    () => ccf.kv["ccf.gov.secret"].getVersionOfPreviousWrite(),
+    () => records.set(1),
+    // The texts of CCF's other argument checks.
+    () => records.get(new ArrayBuffer(1), 2),
+    () => records.has("k"),
+    () => records.forEach(1),
   ];
   for (const attempt of attempts) {
     try {
@@ -258,14 +265,23 @@ fn the_version_read_joins_the_read_set_so_a_concurrent_write_conflicts() {
 fn misuse_throws_as_ccf_does() {
     let store = deployed();
     let body = run(&mut store.begin(), "GET", "/misuse", "", "", "");
+    let denied = "TypeError: Cannot call getVersionOfPreviousWrite on table named ccf.gov.secret. \
+                  This table is not accessible in current (read-only application) execution \
+                  context. See https://microsoft.github.io/CCF/main/audit/read_write_restrictions.html \
+                  for more detail.";
     assert_eq!(
         body,
         json!([
             "TypeError: Passed 0 arguments, but expected 1",
-            "TypeError: Key must be an ArrayBuffer",
-            "TypeError: Cannot call getVersionOfPreviousWrite on table named ccf.gov.secret. \
-             This table is not accessible in current (read-only application) execution context. \
+            "TypeError: Argument must be an ArrayBuffer",
+            denied,
+            denied,
+            "TypeError: Cannot call set on table named records. This table is read-only in \
+             current (read-only application) execution context. \
              See https://microsoft.github.io/CCF/main/audit/read_write_restrictions.html for more detail.",
+            "TypeError: Passed 2 arguments, but expected 1",
+            "TypeError: Argument must be an ArrayBuffer",
+            "TypeError: Argument must be a function",
         ])
     );
 }

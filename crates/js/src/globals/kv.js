@@ -1,10 +1,14 @@
 // ccf.kv: any property name gives a fresh handle object for that table; methods find their
 // table through `this._map_name` (spec/ccf-js.md §3.3). Keys and values are ArrayBuffers.
+// Argument errors use CCF 6's texts (kv_helpers.h); a method the execution context denies
+// throws its permission error whatever its arguments, as CCF's `*_denied` functions do.
 (function (natives, ccf) {
   "use strict";
-  const { argc, bytesOf } = natives;
+  const { isArrayBuffer, latin1 } = natives;
   const create = Object.create;
   const defineProperty = Object.defineProperty;
+  const READ = false;
+  const WRITE = true;
 
   const nameOf = (handle) => {
     const name =
@@ -14,38 +18,58 @@
     }
     return name;
   };
-  const key = (value) => bytesOf(value, "Key");
-  const value = (v) => bytesOf(v, "Value");
+
+  // Throws the permission error if `method` is denied on the table, else `message`.
+  const fail = (handle, method, write, message) => {
+    natives.kvCheck(nameOf(handle), method, write);
+    throw new TypeError(message);
+  };
+  const count = (handle, method, write, args, expected) => {
+    if (args.length !== expected) {
+      fail(handle, method, write, `Passed ${args.length} arguments, but expected ${expected}`);
+    }
+  };
+  // The key of a one-argument method.
+  const keyArg = (handle, method, write, args) => {
+    count(handle, method, write, args, 1);
+    if (!isArrayBuffer(args[0])) {
+      fail(handle, method, write, "Argument must be an ArrayBuffer");
+    }
+    return latin1(args[0]);
+  };
 
   const proto = {
     get(...args) {
-      argc(args, 1);
-      return natives.kvGet(nameOf(this), key(args[0]));
+      const key = keyArg(this, "get", READ, args);
+      return natives.kvGet(nameOf(this), key);
     },
     has(...args) {
-      argc(args, 1);
-      return natives.kvHas(nameOf(this), key(args[0]));
+      const key = keyArg(this, "has", READ, args);
+      return natives.kvHas(nameOf(this), key);
     },
     set(...args) {
-      argc(args, 2);
-      natives.kvSet(nameOf(this), key(args[0]), value(args[1]));
+      count(this, "set", WRITE, args, 2);
+      if (!isArrayBuffer(args[0]) || !isArrayBuffer(args[1])) {
+        fail(this, "set", WRITE, "Arguments must be ArrayBuffers");
+      }
+      natives.kvSet(nameOf(this), latin1(args[0]), latin1(args[1]));
       return this;
     },
     delete(...args) {
-      argc(args, 1);
-      natives.kvDelete(nameOf(this), key(args[0]));
+      const key = keyArg(this, "delete", WRITE, args);
+      natives.kvDelete(nameOf(this), key);
       return undefined;
     },
     clear(...args) {
-      argc(args, 0);
+      count(this, "clear", WRITE, args, 0);
       natives.kvClear(nameOf(this));
       return undefined;
     },
     forEach(...args) {
-      argc(args, 1);
+      count(this, "forEach", READ, args, 1);
       const callback = args[0];
       if (typeof callback !== "function") {
-        throw new TypeError("forEach callback must be a function");
+        fail(this, "forEach", READ, "Argument must be a function");
       }
       const entries = natives.kvEntries(nameOf(this));
       for (let i = 0; i < entries.length; i++) {
@@ -54,8 +78,8 @@
       return undefined;
     },
     getVersionOfPreviousWrite(...args) {
-      argc(args, 1);
-      return natives.kvVersionOfPreviousWrite(nameOf(this), key(args[0]));
+      const key = keyArg(this, "getVersionOfPreviousWrite", READ, args);
+      return natives.kvVersionOfPreviousWrite(nameOf(this), key);
     },
   };
   defineProperty(proto, "size", {

@@ -24,6 +24,22 @@ pub(super) fn register<'js>(
 ) -> rquickjs::Result<&'static str> {
     let s = state.clone();
     natives.set(
+        "kvCheck",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>,
+                  map: String,
+                  method: String,
+                  write: bool|
+                  -> rquickjs::Result<()> {
+                let need = if write { Need::Write } else { Need::Read };
+                checked(&ctx, &s, &method, &map, need)?;
+                Ok(())
+            },
+        )?,
+    )?;
+    let s = state.clone();
+    natives.set(
         "kvGet",
         Function::new(
             ctx.clone(),
