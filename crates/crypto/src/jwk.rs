@@ -27,6 +27,11 @@ pub fn b64url_decode(text: &str) -> Result<Vec<u8>, CryptoError> {
         .map_err(|e| invalid(format!("not base64url: {e}")))
 }
 
+/// Standard base64 with padding, as CCF stores `public_key` and `x5c` entries.
+pub fn b64_encode(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
+
 pub fn b64url_encode(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }

@@ -37,6 +37,7 @@ const TABLES = Object.freeze({
   interpreterFlush: "public:ccf.gov.interpreter.flush",
   endpoints: "public:ccf.gov.endpoints",
   caCertBundles: "public:ccf.gov.tls.ca_cert_bundles",
+  jwtIssuers: "public:ccf.gov.jwt.issuers",
   proposalsInfo: "public:ccf.gov.proposals_info",
   signatures: "public:ccf.internal.signatures",
 });
@@ -688,6 +689,103 @@ action(
   "remove_ca_cert_bundle",
   (args) => expectType(args.name, "string", "name"),
   (args) => ccf.kv[TABLES.caCertBundles].delete(keyOf(args.name)),
+);
+
+// JWT issuers (spec/ccf-api.md §4). Keys are given in the proposal; refreshing them from the
+// issuer would need outbound HTTP from the node, which Cloister does not do.
+function expectJwks(value, field) {
+  expectType(value, "object", field);
+  expectType(value?.keys, "array", `${field}.keys`);
+  const kids = new Set();
+  for (const [i, jwk] of value.keys.entries()) {
+    const key = `${field}.keys[${i}]`;
+    expectType(jwk?.kid, "string", `${key}.kid`);
+    if (kids.has(jwk.kid)) {
+      throw new Error(`${key}.kid must be unique`);
+    }
+    kids.add(jwk.kid);
+    expectType(jwk.kty, "string", `${key}.kty`);
+    expectOneOf(jwk.kty, ["RSA", "EC"], `${key}.kty`);
+    if (jwk.x5c !== undefined) {
+      expectType(jwk.x5c, "array", `${key}.x5c`);
+      if (jwk.x5c.length < 1) {
+        throw new Error(`${key}.x5c must be an array of minimum 1 elements`);
+      }
+      for (const [j, b64der] of jwk.x5c.entries()) {
+        expectType(b64der, "string", `${key}.x5c[${j}]`);
+        expectCertBundle(
+          `-----BEGIN CERTIFICATE-----\n${b64der}\n-----END CERTIFICATE-----`,
+          `${key}.x5c[${j}]`,
+        );
+      }
+    } else if (jwk.n && jwk.e) {
+      if (jwk.kty !== "RSA") {
+        throw new Error(`${key}.kty must be RSA for n/e keys`);
+      }
+    } else if (jwk.x && jwk.y) {
+      if (jwk.kty !== "EC") {
+        throw new Error(`${key}.kty must be EC for x/y keys`);
+      }
+    } else {
+      throw new Error(
+        "JWK must contain either x5c, or n/e for RSA key type, or x/y/crv for EC key type",
+      );
+    }
+  }
+}
+
+action(
+  "set_jwt_issuer",
+  (args) => {
+    expectType(args.issuer, "string", "issuer");
+    expectType(args.auto_refresh, "boolean?", "auto_refresh");
+    expectType(args.ca_cert_bundle_name, "string?", "ca_cert_bundle_name");
+    expectType(args.jwks, "object?", "jwks");
+    if (args.jwks) {
+      expectJwks(args.jwks, "jwks");
+    }
+    if (args.auto_refresh) {
+      throw new Error(
+        "auto_refresh is not supported by Cloister (refreshing keys needs outbound HTTP): " +
+          "set auto_refresh to false and give the keys with jwks or set_jwt_public_signing_keys",
+      );
+    }
+  },
+  (args) => {
+    const { jwks, ...metadata } = args;
+    if (jwks) {
+      ccf.setJwtPublicSigningKeys(args.issuer, metadata, jwks);
+    }
+    writeJson(TABLES.jwtIssuers, keyOf(args.issuer), metadata);
+  },
+);
+
+action(
+  "set_jwt_public_signing_keys",
+  (args) => {
+    expectType(args.issuer, "string", "issuer");
+    expectJwks(args.jwks, "jwks");
+  },
+  (args) => {
+    const metadata = readJson(TABLES.jwtIssuers, keyOf(args.issuer));
+    if (metadata === undefined) {
+      throw new Error(`issuer ${args.issuer} not found`);
+    }
+    ccf.setJwtPublicSigningKeys(args.issuer, metadata, args.jwks);
+  },
+);
+
+action(
+  "remove_jwt_issuer",
+  (args) => expectType(args.issuer, "string", "issuer"),
+  (args) => {
+    const key = keyOf(args.issuer);
+    if (!ccf.kv[TABLES.jwtIssuers].has(key)) {
+      return;
+    }
+    ccf.kv[TABLES.jwtIssuers].delete(key);
+    ccf.removeJwtPublicSigningKeys(args.issuer);
+  },
 );
 
 trigger("trigger_ledger_rekey", () => ccf.node.triggerLedgerRekey());

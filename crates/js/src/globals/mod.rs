@@ -14,6 +14,7 @@ mod converters;
 mod crypto;
 mod env;
 mod gov;
+mod jwt;
 mod kv;
 mod network;
 mod node;
@@ -53,6 +54,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, state: &Shared) -> rquickjs::Result<O
             scripts.push(gov::register(ctx, &natives, state)?);
             scripts.push(node::register(ctx, &natives, state)?);
             scripts.push(network::register(ctx, &natives, state)?);
+            scripts.push(jwt::register(ctx, &natives)?);
         }
         // Applications get `ccf.rpc` and `ccf.consensus`, never the governance namespaces.
         ExecContext::AppRw | ExecContext::AppRo => {

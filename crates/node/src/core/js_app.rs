@@ -128,7 +128,7 @@ impl NodeCore {
             let mut tx = self.store.begin();
             let caller = match js_authenticate(&policies, request, &mut tx, self.now_unix) {
                 Ok(caller) => caller,
-                Err(error) => return Response::error(&error),
+                Err(error) => return refusal(&policies, &error),
             };
             let mut app = JsApp::new(Rc::new(self.app_host()));
             let outcome = app.handle(&mut tx, properties, &js_request, &caller);
@@ -242,8 +242,8 @@ enum JsPolicy {
     Unsupported(String),
 }
 
-/// Policies CCF knows that Cloister does not implement yet.
-const UNSUPPORTED_POLICIES: &[&str] = &["jwt", "user_cose_sign1", "member_cose_sign1"];
+/// Policies CCF knows that JS endpoints cannot use (member COSE policies are governance's).
+const UNSUPPORTED_POLICIES: &[&str] = &["member_cose_sign1"];
 
 /// Maps the stored names; an unknown name is CCF's 500 "Unknown auth policy: X".
 fn map_policies(policies: &[AuthnPolicy]) -> Result<Vec<JsPolicy>, ApiError> {
@@ -315,6 +315,22 @@ fn js_authenticate(
     .with_details(details))
 }
 
+/// The 401 (or other error) response; as in CCF, the last policy tried sets its
+/// `www-authenticate` header (JWT: `Bearer …`, COSE: `COSE-SIGN1 …`).
+fn refusal(policies: &[JsPolicy], error: &ApiError) -> Response {
+    let mut response = Response::error(error);
+    let header = match policies.last() {
+        Some(JsPolicy::Known(policy)) if error.status == 401 => policy.www_authenticate(),
+        _ => None,
+    };
+    if let Some(value) = header {
+        response
+            .headers
+            .push(("www-authenticate".to_owned(), value.to_owned()));
+    }
+    response
+}
+
 /// The identity a handler sees as `request.caller` (spec/ccf-js.md §2.3).
 fn js_caller(policy: &AuthPolicy, caller: &Caller, tx: &mut Tx) -> JsCaller {
     match (policy, caller) {
@@ -337,6 +353,17 @@ fn js_caller(policy: &AuthPolicy, caller: &Caller, tx: &mut Tx) -> JsCaller {
         },
         (_, Caller::AnyCert { cert_der }) => JsCaller::AnyCert {
             cert: der_to_pem(cert_der),
+        },
+        (_, Caller::Jwt(jwt)) => JsCaller::Jwt {
+            key_issuer: jwt.key_issuer.clone(),
+            header: jwt.header.clone(),
+            payload: jwt.payload.clone(),
+        },
+        (_, Caller::UserCose(user)) => JsCaller::UserCoseSign1 {
+            id: user.id.as_str().to_owned(),
+            data: info_field(tx, USERS_INFO, user.id.as_str(), "user_data"),
+            cert: user.cert_pem.clone(),
+            content: user.content.clone(),
         },
         (AuthPolicy::NoAuth, _) => JsCaller::NoAuth,
         (_, _) => JsCaller::Unauthenticated,
@@ -385,10 +412,18 @@ mod tests {
     fn policy_names_map_to_cloister_policies_or_are_refused() {
         let named = |n: &str| AuthnPolicy::Named(n.to_owned());
         assert_eq!(
-            map_policies(&[named("user_cert"), named("jwt")]).unwrap(),
+            map_policies(&[
+                named("user_cert"),
+                named("jwt"),
+                named("user_cose_sign1"),
+                named("member_cose_sign1")
+            ])
+            .unwrap(),
             vec![
                 JsPolicy::Known(AuthPolicy::UserCert),
-                JsPolicy::Unsupported("jwt".to_owned())
+                JsPolicy::Known(AuthPolicy::Jwt),
+                JsPolicy::Known(AuthPolicy::UserCoseSign1),
+                JsPolicy::Unsupported("member_cose_sign1".to_owned())
             ]
         );
         assert_eq!(
@@ -413,10 +448,13 @@ mod tests {
     fn unsupported_policies_refuse_with_a_detail_saying_so() {
         let store = cloister_kv::Store::new(cloister_kv::LedgerSecrets::with_first([3; 32]));
         let mut tx = store.begin();
-        let policies = [JsPolicy::Unsupported("jwt".to_owned())];
+        let policies = [JsPolicy::Unsupported("member_cose_sign1".to_owned())];
         let error = js_authenticate(&policies, &Request::default(), &mut tx, 0).unwrap_err();
         assert_eq!(error.status, 401);
-        assert_eq!(error.details[0].auth_policy.as_deref(), Some("jwt"));
+        assert_eq!(
+            error.details[0].auth_policy.as_deref(),
+            Some("member_cose_sign1")
+        );
         assert!(error.details[0].message.contains("not supported"));
         assert_eq!(
             js_authenticate(&[], &Request::default(), &mut tx, 0).unwrap(),

@@ -221,6 +221,8 @@ fn security_scheme(policy: &AuthPolicy) -> Option<&'static str> {
         | AuthPolicy::MemberCert
         | AuthPolicy::AnyCert
         | AuthPolicy::AllOf(_) => None,
+        AuthPolicy::Jwt => Some("jwt"),
+        AuthPolicy::UserCoseSign1 => Some("user_cose_sign1"),
     }
 }
 

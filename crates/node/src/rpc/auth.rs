@@ -1,12 +1,15 @@
 //! Authentication policies of certificate-based endpoints (spec/ccf-api.md §1.4 "Policy
 //! behaviour"): the caller's TLS certificate is looked up in the users' or members' table; the
 //! first policy that accepts wins; when none does, 401 with one detail per policy tried.
-//! COSE- and JWT-based policies join this enum with governance (cloister-gov) and JS apps.
+//! JWT bearer tokens (`jwt_auth`) and user-signed COSE bodies (`cose_user_auth`) are policies
+//! of JS endpoints too.
 
 use cloister_crypto::{Certificate, sha256};
 use cloister_kv::Tx;
 use cloister_types::{ApiError, ErrorDetail, MemberId, UserId};
 
+use crate::rpc::cose_user_auth::{UserCoseIdentity, WWW_AUTHENTICATE_COSE, authenticate_user_cose};
+use crate::rpc::jwt_auth::{JwtIdentity, WWW_AUTHENTICATE_JWT, authenticate_jwt};
 use crate::rpc::request::Request;
 
 const USERS_CERTS: &str = "public:ccf.gov.users.certs";
@@ -19,6 +22,10 @@ pub enum AuthPolicy {
     UserCert,
     MemberCert,
     AnyCert,
+    /// `Authorization: Bearer` JWT signed by a key set with `set_jwt_issuer`.
+    Jwt,
+    /// A COSE_Sign1 body signed by a registered user.
+    UserCoseSign1,
     /// Every listed policy must accept (JS `{"all_of": [...]}`).
     AllOf(Vec<AuthPolicy>),
 }
@@ -30,6 +37,8 @@ pub enum Caller {
     User { id: UserId, cert_der: Vec<u8> },
     Member { id: MemberId, cert_der: Vec<u8> },
     AnyCert { cert_der: Vec<u8> },
+    Jwt(JwtIdentity),
+    UserCose(UserCoseIdentity),
     AllOf(Vec<Caller>),
 }
 
@@ -41,7 +50,19 @@ impl AuthPolicy {
             AuthPolicy::UserCert => "user_cert",
             AuthPolicy::MemberCert => "member_cert",
             AuthPolicy::AnyCert => "any_cert",
+            AuthPolicy::Jwt => "jwt",
+            AuthPolicy::UserCoseSign1 => "user_cose_sign1",
             AuthPolicy::AllOf(_) => "all_of",
+        }
+    }
+
+    /// The `www-authenticate` value CCF sends when this policy answers a refusal.
+    pub fn www_authenticate(&self) -> Option<&'static str> {
+        match self {
+            AuthPolicy::Jwt => Some(WWW_AUTHENTICATE_JWT),
+            AuthPolicy::UserCoseSign1 => Some(WWW_AUTHENTICATE_COSE),
+            AuthPolicy::AllOf(policies) => policies.iter().rev().find_map(Self::www_authenticate),
+            _ => None,
         }
     }
 
@@ -52,6 +73,8 @@ impl AuthPolicy {
             "user_cert" => AuthPolicy::UserCert,
             "member_cert" => AuthPolicy::MemberCert,
             "any_cert" => AuthPolicy::AnyCert,
+            "jwt" => AuthPolicy::Jwt,
+            "user_cose_sign1" => AuthPolicy::UserCoseSign1,
             _ => return None,
         })
     }
@@ -105,6 +128,8 @@ impl AuthPolicy {
                     cert_der: der.clone(),
                 })
             }
+            AuthPolicy::Jwt => authenticate_jwt(request, tx, now_unix).map(Caller::Jwt),
+            AuthPolicy::UserCoseSign1 => authenticate_user_cose(request, tx).map(Caller::UserCose),
             AuthPolicy::AllOf(policies) => {
                 let callers = policies
                     .iter()
