@@ -10,12 +10,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use cloister_gov::ConstitutionEngine;
 use cloister_node::apps::logging::LoggingApp;
 use cloister_node::config::{
     CommandKind, CommandType, NodeConfig, check_supported, parse_node_config,
 };
-use cloister_node::core::Frontends;
+use cloister_node::core::{Frontends, NodeEnv, NodeSettings};
 
 use crate::node_addresses::resolve_port_zero;
 use crate::node_state_dir::NodeState;
@@ -93,11 +92,16 @@ fn load_config(path: &Path) -> anyhow::Result<NodeConfig> {
 }
 
 /// The constitution engine and the frontends every node serves (the logging app among them).
-pub fn engine_and_frontends() -> (Box<dyn ConstitutionEngine + Send>, Frontends) {
-    (
-        Box::new(cloister_js::QuickJsConstitution::new()),
-        Frontends::with_builtins(&[&LoggingApp]),
-    )
+/// What every node is built with: its settings, the QuickJS constitution engine, the built-in
+/// frontends with the logging app, starting now.
+pub fn node_env(settings: NodeSettings) -> NodeEnv {
+    NodeEnv {
+        settings,
+        engine: Box::new(cloister_js::QuickJsConstitution::new()),
+        frontends: Frontends::with_builtins(&[&LoggingApp]),
+        now_ms: 0,
+        now_unix: unix_now(),
+    }
 }
 
 pub fn unix_now() -> i64 {

@@ -23,7 +23,7 @@ use cloister_node::core::{JoinSecrets, NodeCore};
 use cloister_node::{CoseSignaturesConfig, NodeIdentity, ServiceIdentity};
 use cloister_types::NodeId;
 
-use crate::node_cmd::{DAY_SECONDS, engine_and_frontends, unix_now};
+use crate::node_cmd::{DAY_SECONDS, node_env, unix_now};
 use crate::node_serve::{serve, start_channels, write_file};
 use crate::node_settings::{no_genesis, node_settings, subject_alt_names};
 use crate::node_state_dir::{NodeState, ledger_secrets};
@@ -147,7 +147,6 @@ pub async fn join(config: &NodeConfig, join: &JoinCommand) -> anyhow::Result<()>
     channels.network.set_peers(seed);
     let mut settings = node_settings(config, no_genesis(config)?);
     settings.cose = cose;
-    let (engine, frontends) = engine_and_frontends();
     let snapshot = if join.fetch_recent_snapshot {
         fetch_snapshot(&target, &service_cert_pem, join).await
     } else {
@@ -155,23 +154,14 @@ pub async fn join(config: &NodeConfig, join: &JoinCommand) -> anyhow::Result<()>
     };
     let core = match snapshot {
         Some((name, bytes)) => {
-            let core = NodeCore::join_from_snapshot(
-                settings,
-                secrets,
-                &name,
-                &bytes,
-                engine,
-                frontends,
-                0,
-                unix_now(),
-            )
-            .with_context(|| format!("starting from {name} fetched from {target}"))?;
+            let core = NodeCore::join_from_snapshot(node_env(settings), secrets, &name, &bytes)
+                .with_context(|| format!("starting from {name} fetched from {target}"))?;
             let snapshots = Path::new(&config.snapshots.directory);
             cloister_host::snapshot_files::store_committed_snapshot(snapshots, &name, &bytes)?;
             eprintln!("cloister: node {node_id}: starting from {name}");
             core
         }
-        None => NodeCore::join(settings, secrets, engine, frontends, 0, unix_now())?,
+        None => NodeCore::join(node_env(settings), secrets)?,
     };
     let ledger = LedgerDirWriter::create(&ledger_dir, core.first_ledger_seqno().0)?;
     serve(config, core, ledger, &tls, channels).await

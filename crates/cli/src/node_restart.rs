@@ -11,7 +11,7 @@ use cloister_node::config::NodeConfig;
 use cloister_node::core::{NodeCore, PersistedState};
 use cloister_types::{NodeId, SeqNo, View};
 
-use crate::node_cmd::{engine_and_frontends, unix_now};
+use crate::node_cmd::node_env;
 use crate::node_serve::{serve, start_channels, write_file};
 use crate::node_settings::{no_genesis, node_settings};
 use crate::node_state_dir::{NodeState, VOTE_FILE};
@@ -66,15 +66,6 @@ pub async fn restart(config: &NodeConfig, state: NodeState) -> anyhow::Result<()
         vote,
         snapshot,
     };
-    let (engine, frontends) = engine_and_frontends();
-    let core = NodeCore::restart(
-        settings,
-        secrets,
-        persisted,
-        engine,
-        frontends,
-        0,
-        unix_now(),
-    )?;
+    let core = NodeCore::restart(node_env(settings), secrets, persisted)?;
     serve(config, core, ledger, &tls, channels).await
 }

@@ -9,10 +9,10 @@ use anyhow::bail;
 use cloister_crypto::{Entropy, OsEntropy};
 use cloister_host::{LedgerDirWriter, TlsIdentity};
 use cloister_node::config::{NodeConfig, StartCommand};
-use cloister_node::core::{NodeCore, NodeSecrets};
+use cloister_node::core::{NodeCore, NodeEnv, NodeSecrets};
 use cloister_node::{NodeIdentity, ServiceIdentity};
 
-use crate::node_cmd::{DAY_SECONDS, engine_and_frontends, unix_now};
+use crate::node_cmd::{DAY_SECONDS, node_env, unix_now};
 use crate::node_serve::{serve, start_channels, write_file};
 use crate::node_settings::{cose_config, genesis_config, node_settings, subject_alt_names};
 use crate::node_state_dir::NodeState;
@@ -57,13 +57,16 @@ pub async fn start(config: &NodeConfig, start: &StartCommand) -> anyhow::Result<
     let tls = TlsIdentity::from_pem(&node.cert_pem(), &key_pem)?;
     let channels = start_channels(config, &node.cert_pem(), &key_pem, &service.cert_pem()).await?;
 
-    let (engine, frontends) = engine_and_frontends();
     let secrets = NodeSecrets {
         node,
         service,
         ledger_secret,
     };
-    let core = NodeCore::start(settings, secrets, engine, frontends, 0, now)?;
+    let env = NodeEnv {
+        now_unix: now,
+        ..node_env(settings)
+    };
+    let core = NodeCore::start(env, secrets)?;
     let ledger = LedgerDirWriter::create(&ledger_dir, 1)?;
     serve(config, core, ledger, &tls, channels).await
 }

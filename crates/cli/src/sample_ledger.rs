@@ -9,7 +9,7 @@ use cloister_crypto::{
     Certificate, CertificateSpec, Curve, EcKeyPair, Entropy, SeededEntropy, issue_self_signed,
 };
 use cloister_host::LedgerDirWriter;
-use cloister_node::core::{Frontends, Input, NodeCore, NodeSecrets, NodeSettings, Output};
+use cloister_node::core::{Frontends, Input, NodeCore, NodeEnv, NodeSecrets, NodeSettings, Output};
 use cloister_node::tables::{SERVICE_INFO, SINGLETON_KEY};
 use cloister_node::{GenesisConfig, GenesisMember, NodeIdentity, ServiceIdentity};
 use cloister_types::{SeqNo, TxId};
@@ -109,17 +109,20 @@ pub fn write_sample_ledger(dir: &Path, spec: &SampleSpec) -> anyhow::Result<Samp
     settings.sig_tx_interval = spec.sig_tx_interval;
     settings.chunk_threshold_bytes = spec.chunk_threshold_bytes;
     let service_cert_pem = service.cert_pem();
-    let core = NodeCore::start(
+    let env = NodeEnv {
         settings,
+        engine: Box::new(cloister_js::QuickJsConstitution::new()),
+        frontends: Frontends::default(),
+        now_ms: 0,
+        now_unix: SAMPLE_TIME_UNIX,
+    };
+    let core = NodeCore::start(
+        env,
         NodeSecrets {
             node,
             service,
             ledger_secret,
         },
-        Box::new(cloister_js::QuickJsConstitution::new()),
-        Frontends::default(),
-        0,
-        SAMPLE_TIME_UNIX,
     )?;
     let mut sink = Sink {
         core,

@@ -13,7 +13,7 @@ use cloister_crypto::{Certificate, EcKeyPair, SeededEntropy};
 use cloister_kv::LedgerSecrets;
 use cloister_node::apps::logging::LoggingApp;
 use cloister_node::core::{
-    Frontends, Input, JoinSecrets, NodeCore, NodeSettings, Output, PersistedState,
+    Frontends, Input, JoinSecrets, NodeCore, NodeEnv, NodeSettings, Output, PersistedState,
 };
 use cloister_node::rpc::{Request, Response};
 use cloister_node::{GenesisConfig, NodeIdentity, ServiceIdentity};
@@ -168,6 +168,17 @@ fn copy_service(service: &ServiceIdentity) -> ServiceIdentity {
     }
 }
 
+/// A joiner's environment: its settings, the test constitution engine, the logging app.
+fn env(seed: u64, n2n: &str, now_ms: u64) -> NodeEnv {
+    NodeEnv {
+        settings: settings(seed, n2n),
+        engine: Box::new(AcceptAll),
+        frontends: Frontends::with_builtins(&[&LoggingApp]),
+        now_ms,
+        now_unix: NOW,
+    }
+}
+
 fn settings(seed: u64, n2n: &str) -> NodeSettings {
     let mut settings = NodeSettings::with_genesis(GenesisConfig {
         members: Vec::new(),
@@ -285,16 +296,12 @@ fn three_node_service_with_joiners() -> (Cluster, Certificate, Kept) {
         kept_joiners.push((node.key.to_pem(), node.cert_pem()));
         ids.push(node.id.clone());
         let core = NodeCore::join(
-            settings(index, &format!("127.0.0.1:{}", 9000 + index)),
+            env(index, &format!("127.0.0.1:{}", 9000 + index), 0),
             JoinSecrets {
                 node,
                 service: copy_service(&service),
                 ledger_secrets: LedgerSecrets::with_first(ledger_secret),
             },
-            Box::new(AcceptAll),
-            Frontends::with_builtins(&[&LoggingApp]),
-            0,
-            NOW,
         )
         .unwrap();
         nodes.push(Some(core));
@@ -526,7 +533,7 @@ fn a_crashed_backup_restarts_from_its_ledger_and_catches_up() {
             key: EcKeyPair::from_pem(key_pem).unwrap(),
         };
         NodeCore::restart(
-            settings(2, "127.0.0.1:9002"),
+            env(2, "127.0.0.1:9002", cluster.now_ms),
             JoinSecrets {
                 node,
                 service: copy_service(&kept.service),
@@ -538,10 +545,6 @@ fn a_crashed_backup_restarts_from_its_ledger_and_catches_up() {
                 vote: cluster.votes.get(&2).cloned(),
                 snapshot: None,
             },
-            Box::new(AcceptAll),
-            Frontends::with_builtins(&[&LoggingApp]),
-            cluster.now_ms,
-            NOW,
         )
     };
     // A flipped bit anywhere but a torn last write: the node refuses to run on that ledger.
@@ -683,7 +686,7 @@ fn every_node_snapshots_and_a_new_node_joins_from_a_backups_snapshot() {
     let cert = node.cert_pem();
     let key_pem = node.key.to_pem();
     let joiner = NodeCore::join_from_snapshot(
-        settings(3, "127.0.0.1:9003"),
+        env(3, "127.0.0.1:9003", cluster.now_ms),
         JoinSecrets {
             node,
             service: copy_service(&kept.service),
@@ -691,10 +694,6 @@ fn every_node_snapshots_and_a_new_node_joins_from_a_backups_snapshot() {
         },
         &name,
         &bytes,
-        Box::new(AcceptAll),
-        Frontends::with_builtins(&[&LoggingApp]),
-        cluster.now_ms,
-        NOW,
     )
     .unwrap();
     let first = joiner.first_ledger_seqno();
@@ -756,7 +755,7 @@ fn every_node_snapshots_and_a_new_node_joins_from_a_backups_snapshot() {
     let entries = cluster.ledgers[3][from..].to_vec();
     let cert_der = Certificate::from_pem(&cert).unwrap();
     let restarted = NodeCore::restart(
-        settings(3, "127.0.0.1:9003"),
+        env(3, "127.0.0.1:9003", cluster.now_ms),
         JoinSecrets {
             node: NodeIdentity {
                 id: id.clone(),
@@ -773,10 +772,6 @@ fn every_node_snapshots_and_a_new_node_joins_from_a_backups_snapshot() {
             vote: cluster.votes.get(&3).cloned(),
             snapshot: Some((name.clone(), bytes.clone())),
         },
-        Box::new(AcceptAll),
-        Frontends::with_builtins(&[&LoggingApp]),
-        cluster.now_ms,
-        NOW,
     )
     .unwrap();
     cluster.nodes[3] = Some(restarted);
@@ -801,7 +796,7 @@ fn every_node_snapshots_and_a_new_node_joins_from_a_backups_snapshot() {
     )
     .unwrap();
     let refused = NodeCore::join_from_snapshot(
-        settings(4, "127.0.0.1:9004"),
+        env(4, "127.0.0.1:9004", cluster.now_ms),
         JoinSecrets {
             node,
             service: copy_service(&kept.service),
@@ -809,10 +804,6 @@ fn every_node_snapshots_and_a_new_node_joins_from_a_backups_snapshot() {
         },
         &name,
         &tampered,
-        Box::new(AcceptAll),
-        Frontends::with_builtins(&[&LoggingApp]),
-        cluster.now_ms,
-        NOW,
     );
     assert!(refused.is_err());
 }

@@ -251,10 +251,9 @@ pub fn restart(world: &mut World, index: usize) {
             return;
         }
     };
-    let settings = crate::setup::settings(world, index);
-    let now_unix = world.now_unix();
+    let env = crate::setup::env(world, index);
     let restarted = NodeCore::restart(
-        settings,
+        env,
         secrets,
         PersistedState {
             entries: recovered.entries,
@@ -262,10 +261,6 @@ pub fn restart(world: &mut World, index: usize) {
             vote: recovered.vote,
             snapshot: None,
         },
-        crate::setup::engine(),
-        crate::setup::frontends(),
-        world.now_ms,
-        now_unix,
     );
     let core = match restarted {
         Ok(core) => core,

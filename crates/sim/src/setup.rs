@@ -7,11 +7,10 @@ use cloister_crypto::{
     Certificate, CertificateSpec, Curve, EcKeyPair, Entropy, SeededEntropy, issue_endorsed,
     issue_self_signed,
 };
-use cloister_gov::ConstitutionEngine;
 use cloister_js::{DEFAULT_CONSTITUTION, QuickJsConstitution};
 use cloister_kv::LedgerSecrets;
 use cloister_node::apps::logging::LoggingApp;
-use cloister_node::core::{Frontends, NodeCore, NodeSecrets, NodeSettings};
+use cloister_node::core::{Frontends, NodeCore, NodeEnv, NodeSecrets, NodeSettings};
 use cloister_node::{GenesisConfig, GenesisMember, NodeIdentity, ServiceIdentity};
 use cloister_raft::RaftConfig;
 use cloister_types::SeqNo;
@@ -36,14 +35,16 @@ const VALIDITY_S: i64 = 10_000_000;
 /// How long setup may take, simulated.
 const SETUP_MS_MAX: u64 = 30_000;
 
-/// The constitution engine every node runs (the real QuickJS one).
-pub fn engine() -> Box<dyn ConstitutionEngine + Send> {
-    Box::new(QuickJsConstitution::new())
-}
-
-/// The endpoints every node serves: the built-ins and the logging app.
-pub fn frontends() -> Frontends {
-    Frontends::with_builtins(&[&LoggingApp])
+/// What node `index` is built with now: its settings, the real QuickJS constitution engine,
+/// the built-ins and the logging app.
+pub fn env(world: &mut World, index: usize) -> NodeEnv {
+    NodeEnv {
+        settings: settings(world, index),
+        engine: Box::new(QuickJsConstitution::new()),
+        frontends: Frontends::with_builtins(&[&LoggingApp]),
+        now_ms: world.now_ms,
+        now_unix: world.now_unix(),
+    }
 }
 
 /// Node `index`'s settings (a fresh consensus seed each time it starts).
@@ -174,19 +175,14 @@ fn start_genesis(
         key: EcKeyPair::from_pem(&service.key.to_pem())?.with_deterministic_signatures()?,
         cert: service.cert.clone(),
     };
-    let settings = settings(world, 0);
-    let now_unix = world.now_unix();
+    let env = env(world, 0);
     let core = NodeCore::start(
-        settings,
+        env,
         NodeSecrets {
             node,
             service: service_copy,
             ledger_secret,
         },
-        engine(),
-        frontends(),
-        world.now_ms,
-        now_unix,
     )?;
     world.nodes[0].core = Some(core);
     world.nodes[0].life = Life::Up;
@@ -237,16 +233,8 @@ pub fn start_joiner(world: &mut World, index: usize, body: &Value) -> Result<(),
     let directory = directory_from(&body["network_info"], &world.nodes[index])?;
     let secrets = directory.join_secrets()?;
     world.nodes[index].directory = Some(directory);
-    let settings = settings(world, index);
-    let now_unix = world.now_unix();
-    let core = NodeCore::join(
-        settings,
-        secrets,
-        engine(),
-        frontends(),
-        world.now_ms,
-        now_unix,
-    )?;
+    let env = env(world, index);
+    let core = NodeCore::join(env, secrets)?;
     let node = &mut world.nodes[index];
     node.core = Some(core);
     node.life = Life::Up;

@@ -180,6 +180,25 @@ pub struct NodeSecrets {
     pub ledger_secret: [u8; 32],
 }
 
+/// What every node is built with besides its identity and its state: its settings, the
+/// constitution's interpreter, its frontends, and the time it starts at.
+pub struct NodeEnv {
+    pub settings: NodeSettings,
+    pub engine: Box<dyn ConstitutionEngine + Send>,
+    pub frontends: Frontends,
+    pub now_ms: u64,
+    pub now_unix: i64,
+}
+
+impl std::fmt::Debug for NodeEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeEnv")
+            .field("now_ms", &self.now_ms)
+            .field("now_unix", &self.now_unix)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The PEMs a node serves, kept once rather than re-encoded per request.
 #[derive(Debug, Clone)]
 pub struct NodePems {
@@ -252,30 +271,19 @@ impl std::fmt::Debug for NodeCore {
 impl NodeCore {
     /// Starts a new service (CCF's `command.type = "Start"`): writes the genesis transaction and
     /// the first signature, which the host then persists.
-    pub fn start(
-        settings: NodeSettings,
-        secrets: NodeSecrets,
-        engine: Box<dyn ConstitutionEngine + Send>,
-        frontends: Frontends,
-        now_ms: u64,
-        now_unix: i64,
-    ) -> Result<NodeCore, NodeError> {
+    pub fn start(env: NodeEnv, secrets: NodeSecrets) -> Result<NodeCore, NodeError> {
         let NodeSecrets {
             node,
             service,
             ledger_secret,
         } = secrets;
         let mut core = NodeCore::new(
-            settings,
+            env,
             JoinSecrets {
                 node,
                 service,
                 ledger_secrets: LedgerSecrets::with_first(ledger_secret),
             },
-            engine,
-            frontends,
-            now_ms,
-            now_unix,
         );
         let id = core.node.id.clone();
         core.raft
@@ -304,15 +312,8 @@ impl NodeCore {
 
     /// A node joining a service (CCF's `command.type = "Join"`), once trusted: an empty backup
     /// that catches up from the primary through consensus.
-    pub fn join(
-        settings: NodeSettings,
-        secrets: JoinSecrets,
-        engine: Box<dyn ConstitutionEngine + Send>,
-        frontends: Frontends,
-        now_ms: u64,
-        now_unix: i64,
-    ) -> Result<NodeCore, NodeError> {
-        let mut core = NodeCore::new(settings, secrets, engine, frontends, now_ms, now_unix);
+    pub fn join(env: NodeEnv, secrets: JoinSecrets) -> Result<NodeCore, NodeError> {
+        let mut core = NodeCore::new(env, secrets);
         core.raft
             .join_as_backup(None)
             .map_err(|error| NodeError::Invalid(format!("consensus: {error}")))?;
@@ -324,25 +325,16 @@ impl NodeCore {
     /// last write (reported by a `TruncateLedger` output), refuses a ledger with any other
     /// damage, and comes back as a backup that catches up from the primary.
     pub fn restart(
-        settings: NodeSettings,
+        env: NodeEnv,
         secrets: JoinSecrets,
         persisted: PersistedState,
-        engine: Box<dyn ConstitutionEngine + Send>,
-        frontends: Frontends,
-        now_ms: u64,
-        now_unix: i64,
     ) -> Result<NodeCore, NodeError> {
         let (mut core, point) = match &persisted.snapshot {
             Some((name, bytes)) => {
-                let (core, point) = NodeCore::from_snapshot(
-                    settings, secrets, name, bytes, engine, frontends, now_ms, now_unix,
-                )?;
+                let (core, point) = NodeCore::from_snapshot(env, secrets, name, bytes)?;
                 (core, Some(point))
             }
-            None => (
-                NodeCore::new(settings, secrets, engine, frontends, now_ms, now_unix),
-                None,
-            ),
+            None => (NodeCore::new(env, secrets), None),
         };
         let found = persisted.entries.len();
         let mut entries = Vec::with_capacity(found);
@@ -413,14 +405,14 @@ impl NodeCore {
         Ok(core)
     }
 
-    fn new(
-        settings: NodeSettings,
-        secrets: JoinSecrets,
-        engine: Box<dyn ConstitutionEngine + Send>,
-        frontends: Frontends,
-        now_ms: u64,
-        now_unix: i64,
-    ) -> NodeCore {
+    fn new(env: NodeEnv, secrets: JoinSecrets) -> NodeCore {
+        let NodeEnv {
+            settings,
+            engine,
+            frontends,
+            now_ms,
+            now_unix,
+        } = env;
         let JoinSecrets {
             node,
             service,

@@ -9,7 +9,7 @@ use cloister_crypto::{Sha256Hash, sha256};
 use cloister_types::{SeqNo, View};
 use serde_json::{Value, json};
 
-use crate::core::{NodeCore, Output};
+use crate::core::{JoinSecrets, NodeCore, NodeEnv, Output};
 use crate::error::NodeError;
 use crate::tables::{SINGLETON_KEY, SNAPSHOT_EVIDENCE};
 
@@ -217,20 +217,13 @@ impl NodeCore {
     /// certificate and prove the snapshot's digest; the store, the Merkle history and the view
     /// history come from the snapshot, and consensus resumes after it. `name` is the file name
     /// (`snapshot_<s>_<E>.committed`), served again by `/node/snapshot`.
-    #[allow(clippy::too_many_arguments)] // the join's inputs, as `NodeCore::join` plus the file
     pub fn join_from_snapshot(
-        settings: crate::core::NodeSettings,
-        secrets: crate::core::JoinSecrets,
+        env: NodeEnv,
+        secrets: JoinSecrets,
         name: &str,
         snapshot: &[u8],
-        engine: Box<dyn cloister_gov::ConstitutionEngine + Send>,
-        frontends: crate::core::Frontends,
-        now_ms: u64,
-        now_unix: i64,
     ) -> Result<NodeCore, NodeError> {
-        let (mut core, point) = NodeCore::from_snapshot(
-            settings, secrets, name, snapshot, engine, frontends, now_ms, now_unix,
-        )?;
+        let (mut core, point) = NodeCore::from_snapshot(env, secrets, name, snapshot)?;
         core.raft
             .join_as_backup(Some(point))
             .map_err(|error| NodeError::Invalid(format!("snapshot {name}: consensus: {error}")))?;
@@ -240,16 +233,11 @@ impl NodeCore {
 
     /// A node whose store, history, statuses and signing state come from a committed snapshot
     /// (whose receipt is checked), and where consensus resumes after it; Raft not started yet.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn from_snapshot(
-        settings: crate::core::NodeSettings,
-        secrets: crate::core::JoinSecrets,
+        env: NodeEnv,
+        secrets: JoinSecrets,
         name: &str,
         snapshot: &[u8],
-        engine: Box<dyn cloister_gov::ConstitutionEngine + Send>,
-        frontends: crate::core::Frontends,
-        now_ms: u64,
-        now_unix: i64,
     ) -> Result<(NodeCore, cloister_raft::JoinPoint), NodeError> {
         let invalid = |message: String| NodeError::Invalid(format!("snapshot {name}: {message}"));
         let header = cloister_ledger::EntryHeader::parse(snapshot)?;
@@ -277,7 +265,7 @@ impl NodeCore {
         let ledger_secrets = secrets.ledger_secrets.clone();
         let (store, snapshot_header) = cloister_kv::Store::from_snapshot(entry, ledger_secrets)?;
         let seqno = SeqNo(snapshot_header.version);
-        let mut core = NodeCore::new(settings, secrets, engine, frontends, now_ms, now_unix);
+        let mut core = NodeCore::new(env, secrets);
         core.store = store.with_history_len_max(crate::core::STORE_ROLLBACK_VERSIONS_MAX);
         let tree = core
             .store

@@ -11,7 +11,7 @@ use cloister_crypto::{
 };
 use cloister_gov::{ConstitutionEngine, GovHost, JsFailure, NodeAction, Validation};
 use cloister_kv::Tx;
-use cloister_node::core::{Frontends, Input, NodeCore, NodeSecrets, NodeSettings, Output};
+use cloister_node::core::{Frontends, Input, NodeCore, NodeEnv, NodeSecrets, NodeSettings, Output};
 use cloister_node::rpc::{Request, Response};
 use cloister_node::{GenesisConfig, GenesisMember, NodeIdentity, ServiceIdentity};
 use cloister_types::SeqNo;
@@ -159,17 +159,20 @@ impl Harness {
         };
         let mut settings = NodeSettings::with_genesis(genesis);
         adjust(&mut settings);
-        let core = NodeCore::start(
+        let env = NodeEnv {
             settings,
+            engine,
+            frontends,
+            now_ms: 0,
+            now_unix: NOW,
+        };
+        let core = NodeCore::start(
+            env,
             NodeSecrets {
                 node: identities.node,
                 service: identities.service,
                 ledger_secret,
             },
-            engine,
-            frontends,
-            0,
-            NOW,
         )
         .unwrap();
         let mut h = Harness {
