@@ -175,8 +175,7 @@ impl NodeCore {
                 ledger_secrets: self.store.secrets(),
                 primary: self.primary.as_ref(),
                 is_primary: self.raft.is_primary(),
-                consensus: self.consensus(),
-                peer_matches: self.raft.peer_matches(),
+                raft: &self.raft,
                 snapshot: self.snapshots.latest.as_ref(),
             };
             let result = handler(&mut EndpointContext {

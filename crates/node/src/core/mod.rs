@@ -164,10 +164,8 @@ pub struct NodeView<'a> {
     pub primary: Option<&'a NodeId>,
     /// Whether this node is the primary.
     pub is_primary: bool,
-    /// Consensus as this node sees it.
-    pub consensus: ConsensusSummary,
-    /// The primary's match seqno per peer (empty on a backup).
-    pub peer_matches: BTreeMap<NodeId, SeqNo>,
+    /// Consensus as this node sees it (read on demand: most requests never look).
+    pub raft: &'a Raft,
     /// The latest committed snapshot (`/node/snapshot`).
     pub snapshot: Option<&'a CommittedSnapshot>,
 }

@@ -400,7 +400,7 @@ fn configuration(ctx: &mut EndpointContext<'_>) -> (u64, Map<String, Value>) {
 
 /// Consensus as this node sees it (CCF's `ConsensusDetails`).
 fn consensus(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
-    let summary = &ctx.node.consensus;
+    let raft = ctx.node.raft;
     let mut addresses = Map::new();
     for (key, raw) in ctx.tx.iter(NODES_INFO) {
         if let Ok(info) = serde_json::from_slice::<Value>(&raw) {
@@ -412,13 +412,14 @@ fn consensus(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
     }
     // The genesis node's first configuration comes from the service's creation transaction.
     let (created, _) = configuration(ctx);
-    let configs: Vec<Value> = summary
-        .configurations
+    let configs: Vec<Value> = raft
+        .configurations()
         .iter()
-        .zip(&summary.configuration_seqnos)
-        .map(|(nodes, seqno)| {
+        .map(|configuration| {
+            let seqno = configuration.idx;
             let idx = if seqno.0 == 0 { created } else { seqno.0 };
-            let nodes: Map<String, Value> = nodes
+            let nodes: Map<String, Value> = configuration
+                .nodes
                 .iter()
                 .map(|id| {
                     let address = addresses.get(id.as_str()).cloned().unwrap_or(Value::Null);
@@ -428,13 +429,12 @@ fn consensus(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
             json!({ "idx": idx, "rid": idx, "nodes": nodes })
         })
         .collect();
-    let acks: Map<String, Value> = ctx
-        .node
-        .peer_matches
+    let acks: Map<String, Value> = raft
+        .peer_matches()
         .iter()
         .map(|(id, seqno)| (id.to_string(), json!({ "seqno": seqno.0 })))
         .collect();
-    let membership = match summary.membership {
+    let membership = match raft.membership() {
         cloister_raft::Membership::Active => "Active",
         cloister_raft::Membership::Retired(_) => "Retired",
     };
@@ -443,9 +443,9 @@ fn consensus(ctx: &mut EndpointContext<'_>) -> Result<Response, ApiError> {
             "configs": configs,
             "acks": acks,
             "membership_state": membership,
-            "leadership_state": format!("{:?}", summary.role),
-            "primary_id": summary.primary.as_ref().map(|id| id.to_string()),
-            "current_view": summary.view.0,
+            "leadership_state": format!("{:?}", raft.leadership()),
+            "primary_id": ctx.node.primary.map(|id| id.to_string()),
+            "current_view": raft.view().0,
             "ticking": true,
         }
     })))
