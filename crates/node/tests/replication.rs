@@ -239,12 +239,22 @@ struct Kept {
     ledger_secret: [u8; 32],
 }
 
-fn three_node_service_with_joiners() -> (Cluster, Certificate, Kept) {
-    let mut entropy = SeededEntropy::from_seed(42);
+/// A started single-node service with member0 active, user0 added and the service open
+/// (AcceptAll accepts every proposal when it is created), and what the tests need of it.
+struct OpenService {
+    h: Harness,
+    entropy: SeededEntropy,
+    user: Certificate,
+    service: ServiceIdentity,
+    ledger_secret: [u8; 32],
+}
+
+fn open_service(seed: u64, adjust: impl FnOnce(&mut NodeSettings)) -> OpenService {
+    let mut entropy = SeededEntropy::from_seed(seed);
     let identities = Identities::generate(&mut entropy, vec!["127.0.0.1".into()]);
     let service = copy_service(&identities.service);
     let member = identity(&mut entropy, "member0");
-    let (_, user_cert) = identity(&mut entropy, "user0");
+    let (_, user) = identity(&mut entropy, "user0");
     let ledger_secret = random_ledger_secret(&mut entropy);
     let mut h = Harness::start_genesis_with(
         identities,
@@ -253,15 +263,11 @@ fn three_node_service_with_joiners() -> (Cluster, Certificate, Kept) {
         ledger_secret,
         Box::new(AcceptAll),
         Frontends::with_builtins(&[&LoggingApp]),
-        |settings| {
-            settings.snapshot_tx_interval = SNAPSHOT_TX_INTERVAL;
-            settings.raft_log_retained_entries = RAFT_LOG_RETAINED_ENTRIES;
-        },
+        adjust,
     );
     h.activate_member(&member);
-    // AcceptAll resolves every proposal as Accepted when it is created.
     let proposal = json!({ "actions": [
-        { "name": "set_user", "args": { "cert": user_cert.to_pem() } },
+        { "name": "set_user", "args": { "cert": user.to_pem() } },
         { "name": "transition_service_to_open",
           "args": { "next_service_identity": service.cert_pem() } },
     ]});
@@ -274,6 +280,26 @@ fn three_node_service_with_joiners() -> (Cluster, Certificate, Kept) {
     );
     assert_eq!(json_body(&created)["proposalState"], "Accepted");
     h.sign_and_persist();
+    OpenService {
+        h,
+        entropy,
+        user,
+        service,
+        ledger_secret,
+    }
+}
+
+fn three_node_service_with_joiners() -> (Cluster, Certificate, Kept) {
+    let OpenService {
+        h,
+        mut entropy,
+        user: user_cert,
+        service,
+        ledger_secret,
+    } = open_service(42, |settings| {
+        settings.snapshot_tx_interval = SNAPSHOT_TX_INTERVAL;
+        settings.raft_log_retained_entries = RAFT_LOG_RETAINED_ENTRIES;
+    });
 
     let mut ids = vec![h.core.node_id().clone()];
     let mut nodes = vec![Some(h.core)];
@@ -810,34 +836,9 @@ fn every_node_snapshots_and_a_new_node_joins_from_a_backups_snapshot() {
 
 #[test]
 fn a_primary_holding_too_many_uncommitted_transactions_refuses_writes_until_they_commit() {
-    let mut entropy = SeededEntropy::from_seed(7);
-    let identities = Identities::generate(&mut entropy, vec!["127.0.0.1".into()]);
-    let service_pem = identities.service.cert_pem();
-    let member = identity(&mut entropy, "member0");
-    let (_, user) = identity(&mut entropy, "user0");
-    let ledger_secret = random_ledger_secret(&mut entropy);
-    let mut h = Harness::start_genesis_with(
-        identities,
-        &member.1,
-        String::new(),
-        ledger_secret,
-        Box::new(AcceptAll),
-        Frontends::with_builtins(&[&LoggingApp]),
-        |settings| settings.consensus.max_uncommitted_tx_count = 4,
-    );
-    h.activate_member(&member);
-    let proposal = json!({ "actions": [
-        { "name": "set_user", "args": { "cert": user.to_pem() } },
-        { "name": "transition_service_to_open", "args": { "next_service_identity": service_pem } },
-    ]});
-    h.gov(
-        &member,
-        "/gov/members/proposals:create",
-        "proposal",
-        None,
-        proposal.to_string().as_bytes(),
-    );
-    h.sign_and_persist();
+    let OpenService { mut h, user, .. } = open_service(7, |settings| {
+        settings.consensus.max_uncommitted_tx_count = 4;
+    });
     // `call` appends without reporting persistence: nothing commits meanwhile.
     let mut statuses = Vec::new();
     for id in 0..6 {
