@@ -16,6 +16,7 @@ mod snapshot;
 mod store;
 mod tx;
 mod version;
+mod write_set;
 
 pub use apply::AppliedEntry;
 pub use cloister_ledger::{EntryFlags, EntryType, SnapshotHeader};
@@ -26,3 +27,4 @@ pub use secrets::{LedgerSecret, LedgerSecrets};
 pub use serialise::CommittedEntry;
 pub use store::{HISTORY_LEN_MAX_DEFAULT, Store};
 pub use tx::Tx;
+pub use write_set::{EntryWriteSet, WriteSetTables, read_write_set};
