@@ -88,7 +88,10 @@ mod tests {
     use crate::store::Store;
     use cloister_ledger::EntryFlags;
 
-    fn committed(store: &mut Store, writes: &[(&str, &[u8], Option<&[u8]>)]) -> Vec<u8> {
+    /// A table, a key, and its new value (`None`: removed).
+    type Write<'a> = (&'a str, &'a [u8], Option<&'a [u8]>);
+
+    fn committed(store: &mut Store, writes: &[Write<'_>]) -> Vec<u8> {
         let mut tx = store.begin();
         for (map, key, value) in writes {
             match value {
