@@ -24,6 +24,7 @@ pub use app::{
     ForwardingRequired, JsApp, JsCaller, JsEndpoint, JsRequest, JsResponse, MODULES_TABLE,
     RedirectionStrategy, js_endpoints, normalise_module_name,
 };
+pub use app::{HistoricalHost, HistoricalState};
 pub use engine::{APPLY_RUNS_MAX, QuickJsConstitution};
 pub use error::JsError;
 pub use limits::{

@@ -14,7 +14,7 @@ use cloister_gov::NodeAction;
 use cloister_kv::{Store, Tx};
 use cloister_types::SeqNo;
 
-use crate::app::AppHost;
+use crate::app::{AppHost, HistoricalCall};
 use crate::permissions::ExecContext;
 
 /// Shared by every native of a call (natives must own what they capture: rquickjs closures live
@@ -112,6 +112,8 @@ pub(crate) struct CallState {
     /// Application calls: the node's consensus view.
     pub app_host: Option<HostHandle>,
     pub rpc: RpcState,
+    /// Historical states handed to JavaScript in this call (spec/ccf-js.md §3.7).
+    pub historical: HistoricalCall,
 }
 
 impl CallState {
@@ -132,6 +134,7 @@ impl CallState {
             host_time_ms: 0,
             app_host: None,
             rpc: RpcState::default(),
+            historical: HistoricalCall::default(),
         }
     }
 

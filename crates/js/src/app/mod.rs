@@ -9,6 +9,7 @@
 
 mod endpoint;
 mod failure;
+mod historical;
 mod modules;
 mod request;
 mod response;
@@ -25,6 +26,8 @@ pub use endpoint::{
     RedirectionStrategy, js_endpoints,
 };
 pub use failure::AppFailure;
+pub(crate) use historical::HistoricalCall;
+pub use historical::{HistoricalHost, HistoricalState};
 pub use modules::{MODULES_TABLE, normalise_module_name};
 pub use request::{JsCaller, JsRequest};
 pub use response::JsResponse;
@@ -51,6 +54,11 @@ pub trait AppHost {
     /// A seed for one request's `Math.random`. CCF's values never repeat across requests or
     /// restarts (spec/ccf-js.md §4.8), so give a fresh one each call.
     fn random_seed(&self) -> u64;
+    /// Historical queries (`ccf.historicalState`, `ccf.historical`, spec/ccf-js.md §3.7); a
+    /// host without them answers `None`, and `ccf.historical.*` then throw.
+    fn historical(&self) -> Option<&dyn HistoricalHost> {
+        None
+    }
 }
 
 /// Runs the requests of JavaScript endpoints.

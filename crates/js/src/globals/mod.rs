@@ -14,6 +14,7 @@ mod converters;
 mod crypto;
 mod env;
 mod gov;
+mod historical;
 mod jwt;
 mod kv;
 mod network;
@@ -60,6 +61,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, state: &Shared) -> rquickjs::Result<O
         ExecContext::AppRw | ExecContext::AppRo => {
             scripts.push(rpc::register(ctx, &natives, state)?);
             scripts.push(consensus::register(ctx, &natives, state)?);
+            scripts.push(historical::register(ctx, &natives, state)?);
         }
     }
     let ccf = Object::new(ctx.clone())?;
