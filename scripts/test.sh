@@ -21,6 +21,7 @@ export CLOISTER_CCF_VENV="$PWD/$venv"
 # Interop tests skip (loudly) when the virtualenv is missing; here it is there, so they must run.
 export CLOISTER_REQUIRE_INTEROP=1
 
+scripts/build-ts-app.sh # the TypeScript sample crates/cli/tests/ts_app.rs deploys (npm ci + rollup)
 cargo test --workspace --release "$@"
 
 # The deterministic simulator's sweep: >= 500 seeds, 3 and 5 nodes, every fault class.
