@@ -60,7 +60,10 @@ pub fn run(command: NodeCommand) -> anyhow::Result<ExitCode> {
         .thread_stack_size(8 << 20)
         .enable_all()
         .build()?;
-    runtime.block_on(async {
+    // The node's core runs on this (main) thread as a local task (see node_serve); servers and
+    // peer channels run on the worker threads.
+    let local = tokio::task::LocalSet::new();
+    runtime.block_on(local.run_until(async {
         if let Some(state) = NodeState::load(Path::new("."))? {
             return node_restart::restart(&config, state).await;
         }
@@ -69,7 +72,7 @@ pub fn run(command: NodeCommand) -> anyhow::Result<ExitCode> {
             CommandKind::Join(join) => node_join::join(&config, join).await,
             CommandKind::Recover(_) => bail!("command.type \"Recover\" is not supported"),
         }
-    })?;
+    }))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -112,7 +112,9 @@ pub async fn serve(
         })));
     }
     let mut stop = stop_sender.subscribe();
-    let mut node_task = tokio::spawn(driver.run(async move {
+    // The node's core holds QuickJS interpreters, which stay on one thread: it runs as a local
+    // task of the LocalSet that `cloister node` drives on its main thread.
+    let mut node_task = tokio::task::spawn_local(driver.run(async move {
         let _ = stop.recv().await;
     }));
     // The node's task ends early only on a ledger or vote write failure: stop serving then too.

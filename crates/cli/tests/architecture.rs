@@ -27,9 +27,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "cloister-gov",
         &["cloister-types", "cloister-crypto", "cloister-kv"],
     ),
+    ("cloister-js-bytecode", &[]),
     (
         "cloister-js",
         &[
+            "cloister-js-bytecode",
             "cloister-types",
             "cloister-crypto",
             "cloister-kv",

@@ -13,11 +13,12 @@ use rquickjs::convert::Coerced;
 use rquickjs::module::Evaluated;
 use rquickjs::{Array, Ctx, Exception, Function, Module, Object, Value};
 
+use crate::bytecode_cache::BytecodeCache;
 use crate::error::JsError;
 use crate::globals::check_constitution_exports;
 use crate::limits::JsLimits;
 use crate::permissions::ExecContext;
-use crate::runtime::{eval_module, run_call};
+use crate::runtime::{Interpreter, eval_module};
 use crate::state::{CallState, HostBridge, HostRequest, LogLine};
 
 /// Most runs of one `apply`. A run finds the host requests it can reach with the answers known
@@ -35,6 +36,8 @@ pub const APPLY_RUNS_MAX: usize = 64;
 pub struct QuickJsConstitution {
     floor: JsLimits,
     logs: Vec<LogLine>,
+    /// The glue and the constitution, compiled once.
+    cache: BytecodeCache,
 }
 
 impl Default for QuickJsConstitution {
@@ -56,6 +59,7 @@ impl QuickJsConstitution {
         QuickJsConstitution {
             floor,
             logs: Vec::new(),
+            cache: BytecodeCache::default(),
         }
     }
 
@@ -71,14 +75,16 @@ impl QuickJsConstitution {
         context: ExecContext,
         seed_parts: &[&[u8]],
         host: HostBridge,
-        body: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<T>,
+        body: impl for<'js> FnOnce(&Ctx<'js>, &mut BytecodeCache) -> rquickjs::Result<T>,
     ) -> RunOutput<T> {
         // Unset options take the floor's values; set ones never go below it.
         let limits = JsLimits::configured(tx, self.floor).at_least(self.floor);
         let mut state = CallState::new(context, tx, seed(seed_parts));
         state.host = host;
         let shared = Rc::new(RefCell::new(state));
-        let result = run_call(&limits, &shared, |_| {}, |ctx, _| body(ctx));
+        let cache = &mut self.cache;
+        let result = Interpreter::new(&shared, cache, |_| {})
+            .and_then(|interpreter| interpreter.call(&limits, |ctx, _| body(ctx, cache)));
         let mut state = shared.borrow_mut();
         let host_pending = !state.host.unanswered.is_empty();
         state.finish(tx, result.is_ok() && !host_pending);
@@ -112,10 +118,10 @@ impl ConstitutionEngine for QuickJsConstitution {
             ExecContext::GovRo,
             &seed,
             HostBridge::default(),
-            |ctx| {
+            |ctx, cache| {
                 let validate = export(
                     ctx,
-                    &eval_module(ctx, "constitution", constitution)?,
+                    &eval_module(ctx, cache, "constitution", constitution)?,
                     "validate",
                 )?;
                 let answer: Value = validate.call((proposal,))?;
@@ -138,8 +144,8 @@ impl ConstitutionEngine for QuickJsConstitution {
             ExecContext::GovRo,
             &seed,
             HostBridge::default(),
-            |ctx| {
-                let vote = export(ctx, &eval_module(ctx, "ballot", ballot)?, "vote")?;
+            |ctx, cache| {
+                let vote = export(ctx, &eval_module(ctx, cache, "ballot", ballot)?, "vote")?;
                 let answer: Value = vote.call((proposal, proposer_id))?;
                 // Only a JavaScript `true` is a yes (spec/ccf-api.md §3 "resolve step").
                 Ok(answer.as_bool() == Some(true))
@@ -167,10 +173,10 @@ impl ConstitutionEngine for QuickJsConstitution {
             ExecContext::GovRo,
             &seed,
             HostBridge::default(),
-            |ctx| {
+            |ctx, cache| {
                 let resolve = export(
                     ctx,
-                    &eval_module(ctx, "constitution", constitution)?,
+                    &eval_module(ctx, cache, "constitution", constitution)?,
                     "resolve",
                 )?;
                 let ballots = votes_array(ctx, votes)?;
@@ -202,10 +208,10 @@ impl ConstitutionEngine for QuickJsConstitution {
                 answers: answers.clone(),
                 ..HostBridge::default()
             };
-            let out = self.run(tx, ExecContext::GovRw, &seed, bridge, |ctx| {
+            let out = self.run(tx, ExecContext::GovRw, &seed, bridge, |ctx, cache| {
                 let apply = export(
                     ctx,
-                    &eval_module(ctx, "constitution", constitution)?,
+                    &eval_module(ctx, cache, "constitution", constitution)?,
                     "apply",
                 )?;
                 apply.call::<_, ()>((proposal, proposal_id))
@@ -237,7 +243,7 @@ impl ConstitutionEngine for QuickJsConstitution {
             ExecContext::GovRo,
             &seed,
             HostBridge::default(),
-            |ctx| check_constitution_exports(ctx, "constitution", constitution),
+            |ctx, _| check_constitution_exports(ctx, "constitution", constitution),
         );
         out.result.map_err(failure)
     }

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 mod app;
+mod bytecode_cache;
 mod engine;
 mod error;
 mod globals;

@@ -10,6 +10,7 @@
 mod endpoint;
 mod failure;
 mod historical;
+mod interpreter_cache;
 mod modules;
 mod request;
 mod response;
@@ -19,7 +20,7 @@ use std::rc::Rc;
 
 use cloister_kv::Tx;
 use cloister_types::{SeqNo, TxId, TxStatus, View};
-use rquickjs::{Ctx, Function, Object, Value};
+use rquickjs::{Ctx, Object, Value};
 
 pub use endpoint::{
     AuthnPolicy, ENDPOINTS_TABLE, EndpointMode, EndpointProperties, ForwardingRequired, JsEndpoint,
@@ -28,14 +29,18 @@ pub use endpoint::{
 pub use failure::AppFailure;
 pub(crate) use historical::HistoricalCall;
 pub use historical::{HistoricalHost, HistoricalState};
+pub use interpreter_cache::INTERPRETER_FLUSH_TABLE;
+use interpreter_cache::InterpreterCache;
 pub use modules::{MODULES_TABLE, normalise_module_name};
 pub use request::{JsCaller, JsRequest};
 pub use response::JsResponse;
 
+use crate::bytecode_cache::BytecodeCache;
 use crate::error::JsError;
+use crate::limits::SINGLETON_KEY;
 use crate::limits::{JsLimits, JsRuntimeOptions};
 use crate::permissions::ExecContext;
-use crate::runtime::run_call;
+use crate::runtime::Interpreter;
 use crate::state::{CallState, HostHandle, LogLine, Shared};
 
 /// What an application call needs from the node: its view of consensus (`ccf.consensus`,
@@ -61,13 +66,17 @@ pub trait AppHost {
     }
 }
 
-/// Runs the requests of JavaScript endpoints.
+/// Runs the requests of JavaScript endpoints. Keep one per node: it holds the compiled modules
+/// and the interpreters kept for `interpreter_reuse` (spec/ccf-js.md §4.7).
 ///
 /// Run it on a thread with a stack well above `max_stack_bytes` (QuickJS measures its stack on
 /// the caller's thread; see `QuickJsConstitution`).
 pub struct JsApp {
     host: Rc<dyn AppHost>,
     logs: Vec<LogLine>,
+    /// Shared with the module loader of every interpreter this app makes.
+    bytecode: Rc<RefCell<BytecodeCache>>,
+    interpreters: InterpreterCache,
 }
 
 impl JsApp {
@@ -75,12 +84,29 @@ impl JsApp {
         JsApp {
             host,
             logs: Vec::new(),
+            bytecode: Rc::default(),
+            interpreters: InterpreterCache::default(),
         }
+    }
+
+    /// The node's view for the next requests (its consensus state, clock and randomness).
+    pub fn set_host(&mut self, host: Rc<dyn AppHost>) {
+        self.host = host;
     }
 
     /// The `console.*` lines of the last request.
     pub fn logs(&self) -> &[LogLine] {
         &self.logs
+    }
+
+    /// Modules compiled so far, and interpreters handed out again by `interpreter_reuse`.
+    pub fn cache_stats(&self) -> JsCacheStats {
+        JsCacheStats {
+            modules_compiled: self.bytecode.borrow().compiled,
+            bytecode_bytes: self.bytecode.borrow().bytes(),
+            interpreters_cached: self.interpreters.len(),
+            interpreters_reused: self.interpreters.reused,
+        }
     }
 
     /// Runs `request` on `endpoint` inside `tx`.
@@ -91,8 +117,8 @@ impl JsApp {
     /// time limit, a module that does not load, a malformed return value); nothing was written.
     /// Reads always join `tx`'s read set.
     ///
-    /// Every request gets a fresh interpreter: module top-level code runs on every request, as
-    /// in CCF without `interpreter_reuse` (spec/ccf-js.md §4.7).
+    /// Without `interpreter_reuse` every request gets a fresh interpreter, so module top-level
+    /// code runs on every request, as in CCF; modules are loaded from bytecode once compiled.
     pub fn handle(
         &mut self,
         tx: &mut Tx,
@@ -102,30 +128,87 @@ impl JsApp {
     ) -> Result<JsResponse, AppFailure> {
         // Applications get the configured limits even below the defaults (CCF's policy NONE).
         let options = JsRuntimeOptions::configured(tx, JsLimits::default());
-        let shared = self.call_state(tx, endpoint);
-        let loader_state = shared.clone();
-        let result = run_call(
-            &options.limits,
-            &shared,
-            |runtime| modules::install_loader(runtime, loader_state),
-            |ctx, natives| call_endpoint(ctx, natives, &shared, endpoint, request, caller),
-        );
-        let mut state = shared.borrow_mut();
+        let reuse_key = endpoint
+            .interpreter_reuse_key
+            .as_ref()
+            .map(|key| match endpoint.mode {
+                EndpointMode::ReadWrite => format!("{key} (rw)"),
+                EndpointMode::ReadOnly | EndpointMode::Historical => format!("{key} (ro)"),
+            });
+        // Every request reads the flush marker, as CCF's do (it joins the read set).
+        let flush_version = tx.version_of(INTERPRETER_FLUSH_TABLE, &SINGLETON_KEY);
+        let reused = reuse_key
+            .as_ref()
+            .and_then(|key| self.interpreters.take(key, flush_version));
+        let mut state = self.call_state(tx, endpoint);
+        let interpreter = match reused {
+            Some(interpreter) => {
+                let mut shared = interpreter.state().borrow_mut();
+                // Per-interpreter switches persist across its requests (§4.7).
+                state.untrusted_time = shared.untrusted_time;
+                state.metrics_logging = shared.metrics_logging;
+                *shared = state;
+                drop(shared);
+                Ok(interpreter)
+            }
+            None => {
+                let shared = Rc::new(RefCell::new(state));
+                let loader_state = shared.clone();
+                let loader_cache = self.bytecode.clone();
+                Interpreter::new(&shared, &mut self.bytecode.borrow_mut(), |runtime| {
+                    modules::install_loader(runtime, loader_state, loader_cache)
+                })
+            }
+        };
+        let (result, interpreter) = match interpreter {
+            Ok(interpreter) => {
+                let result = interpreter.call(&options.limits, |ctx, natives| {
+                    call_endpoint(
+                        ctx,
+                        natives,
+                        interpreter.state(),
+                        &self.bytecode,
+                        endpoint,
+                        request,
+                        caller,
+                    )
+                });
+                (result, Some(interpreter))
+            }
+            // Installing the globals failed: give the transaction back untouched.
+            Err(error) => (Err(error), None),
+        };
         let outcome = match result {
-            Ok(Ok(parts)) => Ok(JsResponse::from_parts(
-                parts,
-                state.rpc.apply_writes,
-                state.rpc.claims_digest,
-            )),
+            Ok(Ok(parts)) => interpreter.as_ref().map_or_else(
+                || Err(JsError::Engine("no interpreter".to_owned())),
+                |interpreter| {
+                    let state = interpreter.state().borrow();
+                    Ok(JsResponse::from_parts(
+                        parts,
+                        state.rpc.apply_writes,
+                        state.rpc.claims_digest,
+                    ))
+                },
+            ),
             Ok(Err(error)) | Err(error) => Err(error),
         };
         let apply = matches!(&outcome, Ok(response) if response.apply_writes);
-        state.finish(tx, apply);
-        self.logs = std::mem::take(&mut state.logs);
+        match &interpreter {
+            Some(interpreter) => {
+                let mut state = interpreter.state().borrow_mut();
+                state.finish(tx, apply);
+                self.logs = std::mem::take(&mut state.logs);
+            }
+            None => self.logs.clear(),
+        }
+        if let (Some(key), Some(interpreter), true) = (reuse_key, interpreter, outcome.is_ok()) {
+            self.interpreters
+                .put(key, interpreter, options.max_cached_interpreters);
+        }
         outcome.map_err(|error| AppFailure::new(error, &options))
     }
 
-    fn call_state(&self, tx: &mut Tx, endpoint: &EndpointProperties) -> Shared {
+    fn call_state(&self, tx: &mut Tx, endpoint: &EndpointProperties) -> CallState {
         let context = match endpoint.mode {
             EndpointMode::ReadWrite => ExecContext::AppRw,
             // Historical endpoints read like read-only ones (spec/ccf-js.md §4.4); the node
@@ -135,8 +218,17 @@ impl JsApp {
         let mut state = CallState::new(context, tx, self.host.random_seed());
         state.host_time_ms = self.host.untrusted_time_ms();
         state.app_host = Some(HostHandle(self.host.clone()));
-        Rc::new(RefCell::new(state))
+        state
     }
+}
+
+/// What [`JsApp::cache_stats`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsCacheStats {
+    pub modules_compiled: u64,
+    pub bytecode_bytes: usize,
+    pub interpreters_cached: usize,
+    pub interpreters_reused: u64,
 }
 
 impl std::fmt::Debug for JsApp {
@@ -145,9 +237,9 @@ impl std::fmt::Debug for JsApp {
     }
 }
 
-/// Glue for the request/response path, evaluated before user code so that it captures the
-/// built-ins before a script can replace them.
-const APP_JS: &str = include_str!("app.js");
+/// Glue for the request/response path, installed with the globals of application contexts
+/// (before user code, so that it captures the built-ins before a script can replace them).
+pub(crate) const APP_JS: &str = include_str!("app.js");
 
 /// Loads the endpoint's module, calls its function with the request object, and reads the
 /// response. Failures of loading and of the returned value are CCF's texts (`Ok(Err(…))`); an
@@ -157,13 +249,12 @@ fn call_endpoint<'js>(
     ctx: &Ctx<'js>,
     natives: &Object<'js>,
     state: &Shared,
+    bytecode: &RefCell<BytecodeCache>,
     endpoint: &EndpointProperties,
     request: &JsRequest,
     caller: &JsCaller,
 ) -> rquickjs::Result<Result<response::ResponseParts, JsError>> {
-    let glue: Function = ctx.eval(APP_JS)?;
-    glue.call::<_, ()>((natives.clone(),))?;
-    let handler = match modules::load_handler(ctx, state, endpoint)? {
+    let handler = match modules::load_handler(ctx, natives, state, bytecode, endpoint)? {
         Ok(handler) => handler,
         Err(error) => return Ok(Err(error)),
     };

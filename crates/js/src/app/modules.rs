@@ -6,11 +6,15 @@
 //! `node_modules`: bundlers resolve those at build time). Each module is compiled once per
 //! interpreter, so one module reached by two import paths is one module.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use rquickjs::loader::{ImportAttributes, Loader, Resolver};
 use rquickjs::module::Declared;
-use rquickjs::{Ctx, Error, Exception, Function, Module, Runtime, Value};
+use rquickjs::{Ctx, Error, Exception, Function, Module, Object, Runtime, Value};
 
 use super::EndpointProperties;
+use crate::bytecode_cache::BytecodeCache;
 use crate::error::JsError;
 use crate::globals::borrow_state;
 use crate::runtime::describe_exception;
@@ -53,26 +57,74 @@ pub fn normalise_module_name(base: &str, specifier: &str) -> String {
     }
 }
 
-/// Makes `runtime` load imports from the bundle in the call's transaction.
-pub(crate) fn install_loader(runtime: &Runtime, state: Shared) {
-    runtime.set_loader(BundleResolver, BundleLoader { state });
+/// Makes `runtime` load imports from the bundle in the call's transaction, through `cache`.
+pub(crate) fn install_loader(runtime: &Runtime, state: Shared, cache: Rc<RefCell<BytecodeCache>>) {
+    runtime.set_loader(BundleResolver, BundleLoader { state, cache });
 }
 
-/// The endpoint's function: its module compiled and evaluated (imports loaded on the way), then
-/// the named export. Failures are CCF's texts (spec/ccf-js.md §1.4); an exception that is not
-/// the module's fault (none today) propagates.
+/// Where an interpreter keeps the namespaces of the endpoint modules it evaluated (a property
+/// of the natives object, which user code never sees): a reused interpreter evaluates each
+/// module once, as CCF's module cache does (spec/ccf-js.md §4.7).
+const LOADED_MODULES: &str = "loadedModules";
+
+/// The endpoint's function: its module compiled (or loaded from bytecode) and evaluated, imports
+/// loaded on the way, unless this interpreter evaluated it before; then the named export.
+/// Failures are CCF's texts (spec/ccf-js.md §1.4); an exception that is not the module's fault
+/// (none today) propagates.
 pub(crate) fn load_handler<'js>(
     ctx: &Ctx<'js>,
+    natives: &Object<'js>,
     state: &Shared,
+    cache: &RefCell<BytecodeCache>,
     endpoint: &EndpointProperties,
 ) -> rquickjs::Result<Result<Function<'js>, JsError>> {
     let key = table_key(&endpoint.js_module);
-    let Some(source) = module_source(ctx, state, &key)? else {
+    let loaded = match natives.get::<_, Option<Object>>(LOADED_MODULES)? {
+        Some(loaded) => loaded,
+        None => {
+            let loaded = Object::new(ctx.clone())?;
+            natives.set(LOADED_MODULES, loaded.clone())?;
+            loaded
+        }
+    };
+    let namespace = match loaded.get::<_, Option<Object>>(key.as_str())? {
+        Some(namespace) => namespace,
+        None => match evaluate_module(ctx, state, cache, &key)? {
+            Ok(namespace) => {
+                loaded.set(key.as_str(), namespace.clone())?;
+                namespace
+            }
+            Err(error) => return Ok(Err(error)),
+        },
+    };
+    let function = &endpoint.js_function;
+    let export: Value = namespace.get(function.as_str())?;
+    if export.is_undefined() {
+        return Ok(Err(JsError::Module(format!(
+            "Failed to find export '{function}' in module '{key}'"
+        ))));
+    }
+    Ok(export.into_function().ok_or_else(|| {
+        JsError::Module(format!(
+            "Export '{function}' of module '{key}' is not a function"
+        ))
+    }))
+}
+
+/// The namespace of the module under `key`, compiled and evaluated.
+fn evaluate_module<'js>(
+    ctx: &Ctx<'js>,
+    state: &Shared,
+    cache: &RefCell<BytecodeCache>,
+    key: &str,
+) -> rquickjs::Result<Result<Object<'js>, JsError>> {
+    let Some(source) = module_source(ctx, state, key)? else {
         return Ok(Err(JsError::Module(format!(
             "Failed to find module '{key}' in {MODULES_TABLE}"
         ))));
     };
-    let declared = match Module::declare(ctx.clone(), module_name(&key), source) {
+    let declared = BytecodeCache::declare_shared(cache, ctx, module_name(key), source.as_bytes());
+    let declared = match declared {
         Ok(declared) => declared,
         Err(e) => {
             return Ok(Err(stage_error(
@@ -97,18 +149,7 @@ pub(crate) fn load_handler<'js>(
             ))));
         }
     }
-    let function = &endpoint.js_function;
-    let export: Value = module.get(function.as_str())?;
-    if export.is_undefined() {
-        return Ok(Err(JsError::Module(format!(
-            "Failed to find export '{function}' in module '{key}'"
-        ))));
-    }
-    Ok(export.into_function().ok_or_else(|| {
-        JsError::Module(format!(
-            "Export '{function}' of module '{key}' is not a function"
-        ))
-    }))
+    Ok(Ok(module.namespace()?))
 }
 
 /// Key of module `name` in [`MODULES_TABLE`].
@@ -161,6 +202,7 @@ impl Resolver for BundleResolver {
 
 struct BundleLoader {
     state: Shared,
+    cache: Rc<RefCell<BytecodeCache>>,
 }
 
 impl Loader for BundleLoader {
@@ -172,7 +214,9 @@ impl Loader for BundleLoader {
     ) -> rquickjs::Result<Module<'js, Declared>> {
         let key = table_key(name);
         match module_source(ctx, &self.state, &key)? {
-            Some(source) => Module::declare(ctx.clone(), name, source),
+            Some(source) => {
+                BytecodeCache::declare_shared(&self.cache, ctx, name, source.as_bytes())
+            }
             None => Err(Exception::throw_reference(
                 ctx,
                 &format!("Module '{key}' is not in the application bundle"),

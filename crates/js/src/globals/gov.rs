@@ -1,10 +1,10 @@
 //! `ccf.gov.validateConstitution(source)` (spec/ccf-api.md §4 "Shape"): the module must export
 //! `validate` with 1 parameter, `resolve` with 3 or 4, and `apply` with 2.
 
-use rquickjs::{Ctx, Exception, Function, Object};
+use rquickjs::{Ctx, Exception, Function, Module, Object};
 
 use super::borrow_state;
-use crate::runtime::eval_module;
+use crate::runtime::evaluate;
 use crate::state::Shared;
 
 const GOV_JS: &str = include_str!("gov.js");
@@ -46,7 +46,8 @@ pub(crate) fn check_constitution_exports(
     if source.trim().is_empty() {
         return Err(Exception::throw_type(ctx, "Constitution is empty"));
     }
-    let module = eval_module(ctx, name, source)?;
+    // Not through the bytecode cache: a proposed constitution is usually seen once.
+    let module = evaluate(ctx, Module::declare(ctx.clone(), name, source)?, name)?;
     for (export, counts) in CONSTITUTION_EXPORTS {
         let found: Option<Function> = module.get(export).ok();
         let Some(function) = found else {

@@ -23,7 +23,9 @@ mod rpc;
 
 use std::cell::RefMut;
 
-use rquickjs::{ArrayBuffer, Ctx, Exception, Function, Object, Value};
+use rquickjs::{Array, ArrayBuffer, Ctx, Exception, Function, Object, Value};
+
+use crate::bytecode_cache::BytecodeCache;
 
 use crate::permissions::ExecContext;
 use crate::state::{CallState, Shared};
@@ -36,7 +38,11 @@ const BASE_JS: &str = include_str!("base.js");
 /// Installs `console`, `Math.random`, `Date` and `ccf` on the context's global object, and
 /// returns the object of natives (for glue that runs later, such as an application's request
 /// and response handling).
-pub(crate) fn install<'js>(ctx: &Ctx<'js>, state: &Shared) -> rquickjs::Result<Object<'js>> {
+pub(crate) fn install<'js>(
+    ctx: &Ctx<'js>,
+    state: &Shared,
+    cache: &mut BytecodeCache,
+) -> rquickjs::Result<Object<'js>> {
     let context = state.borrow().context;
     let natives = Object::new(ctx.clone())?;
     natives.set(
@@ -62,16 +68,40 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, state: &Shared) -> rquickjs::Result<O
             scripts.push(rpc::register(ctx, &natives, state)?);
             scripts.push(consensus::register(ctx, &natives, state)?);
             scripts.push(historical::register(ctx, &natives, state)?);
+            scripts.push(crate::app::APP_JS);
         }
     }
     let ccf = Object::new(ctx.clone())?;
     ctx.globals().set("ccf", ccf.clone())?;
-    for script in scripts {
-        let glue: Function = ctx.eval(script)?;
+    for glue in glue_functions(ctx, cache, &scripts)? {
         glue.call::<_, ()>((natives.clone(), ccf.clone()))?;
     }
     Ok(natives)
 }
+
+/// The glue functions of `scripts`, in order. Each script is one function expression; they
+/// are evaluated as the default export (an array) of one module, so that the set for a context
+/// is compiled once and then loaded from bytecode.
+pub(crate) fn glue_functions<'js>(
+    ctx: &Ctx<'js>,
+    cache: &mut BytecodeCache,
+    scripts: &[&str],
+) -> rquickjs::Result<Vec<Function<'js>>> {
+    let mut source = String::from("export default [\n");
+    for script in scripts {
+        source.push_str(script.trim_end().trim_end_matches(';'));
+        source.push_str(",\n");
+    }
+    source.push_str("];\n");
+    let module = cache.declare(ctx, GLUE_MODULE, source.as_bytes())?;
+    let module = crate::runtime::evaluate(ctx, module, GLUE_MODULE)?;
+    let functions: Array<'js> = module.get("default")?;
+    functions.iter::<Function>().collect()
+}
+
+/// The name the glue module is declared under (no bundle module can be reached by it: bundle
+/// names are paths).
+const GLUE_MODULE: &str = "cloister:glue";
 
 /// The call's state, or a thrown InternalError if a native is re-entered while it is in use.
 pub(crate) fn borrow_state<'a>(

@@ -228,6 +228,9 @@ pub struct NodeCore {
     signing_failures: u64,
     /// JS application requests so far: each gets its own `Math.random` seed.
     js_requests: u64,
+    /// Compiled modules and interpreters kept between JS requests (QuickJS objects: this makes
+    /// `NodeCore` not `Send`; hosts run it on one thread).
+    js_app: Option<cloister_js::JsApp>,
     raft: Raft,
     /// The primary as this node knows it.
     primary: Option<NodeId>,
@@ -444,6 +447,7 @@ impl NodeCore {
             service_open: false,
             signing_failures: 0,
             js_requests: 0,
+            js_app: None,
             settings,
             raft,
             primary: None,
