@@ -8,7 +8,8 @@ use std::rc::Rc;
 
 use cloister_crypto::{Certificate, Sha256Hash, sha256_concat};
 use cloister_js::{
-    AppHost, AuthnPolicy, EndpointMode, JsApp, JsCaller, JsEndpoint, JsRequest, js_endpoints,
+    AppHost, AuthnPolicy, EndpointMode, HistoricalHost, JsApp, JsCaller, JsEndpoint, JsRequest,
+    js_endpoints,
 };
 use cloister_kv::{KvError, Tx};
 use cloister_ledger::EntryFlags;
@@ -16,6 +17,7 @@ use cloister_types::{ApiError, ErrorDetail, NodeId, SeqNo, TxId, TxStatus, View}
 use serde_json::Value;
 
 use crate::core::execute::{COMMIT_ATTEMPTS_MAX, TRANSACTION_ID_HEADER, conflict_exhausted};
+use crate::core::historical_cache::NodeHistorical;
 use crate::core::{NodeCore, TxStatusIndex};
 use crate::error::NodeError;
 use crate::rpc::{AuthPolicy, Caller, PathParams, PathTemplate, Request, Response, authenticate};
@@ -103,18 +105,21 @@ impl NodeCore {
         params: &PathParams,
     ) -> Response {
         let properties = &endpoint.properties;
-        if properties.mode == EndpointMode::Historical {
-            // Historical state (spec/ccf-js.md §4.4) needs the historical query machinery.
-            return Response::error(&ApiError::new(
-                501,
-                "NotImplemented",
-                "Historical JavaScript endpoints are not supported by Cloister yet.",
-            ));
-        }
         let policies = match map_policies(&properties.authn_policies) {
             Ok(policies) => policies,
             Err(error) => return Response::error(&error),
         };
+        // Historical endpoints (spec/ccf-js.md §4.4): CCF's adapter runs once the caller is
+        // authenticated, and answers instead of the handler when the target cannot be queried.
+        if properties.mode == EndpointMode::Historical
+            && let Err(error) =
+                js_authenticate(&policies, request, &mut self.store.begin(), self.now_unix)
+        {
+            return refusal(&policies, &error);
+        }
+        if let Err(response) = self.prepare_historical(request, properties.mode) {
+            return response;
+        }
         let js_request = JsRequest {
             method: request.method.clone(),
             path: request.path.clone(),
@@ -194,16 +199,19 @@ impl NodeCore {
                 .unwrap_or(0)
                 .saturating_mul(1000),
             seed: request_seed(&self.node.id, self.js_requests, self.now_ms),
+            historical: self.historical.for_request(self.now_ms),
         }
     }
 }
 
-/// The node's side of `ccf.consensus`, the untrusted clock and `Math.random`'s seed.
+/// The node's side of `ccf.consensus`, the untrusted clock, `Math.random`'s seed and the
+/// historical queries.
 #[derive(Debug)]
 struct NodeAppHost {
     statuses: TxStatusIndex,
     time_ms: u64,
     seed: u64,
+    historical: NodeHistorical,
 }
 
 impl AppHost for NodeAppHost {
@@ -225,6 +233,10 @@ impl AppHost for NodeAppHost {
 
     fn random_seed(&self) -> u64 {
         self.seed
+    }
+
+    fn historical(&self) -> Option<&dyn HistoricalHost> {
+        Some(&self.historical)
     }
 }
 

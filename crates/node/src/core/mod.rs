@@ -8,6 +8,8 @@ mod execute;
 mod forwarding;
 mod frontends;
 mod gov_host;
+mod historical;
+mod historical_cache;
 mod js_app;
 mod settings;
 mod signing;
@@ -231,6 +233,8 @@ pub struct NodeCore {
     /// Compiled modules and interpreters kept between JS requests (QuickJS objects: this makes
     /// `NodeCore` not `Send`; hosts run it on one thread).
     js_app: Option<cloister_js::JsApp>,
+    /// `ccf.historical`'s state cache and the current historical request's target.
+    historical: historical_cache::HistoricalCache,
     raft: Raft,
     /// The primary as this node knows it.
     primary: Option<NodeId>,
@@ -448,6 +452,7 @@ impl NodeCore {
             signing_failures: 0,
             js_requests: 0,
             js_app: None,
+            historical: historical_cache::HistoricalCache::default(),
             settings,
             raft,
             primary: None,
