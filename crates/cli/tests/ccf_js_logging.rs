@@ -4,7 +4,7 @@
 //! records with ids and scopes, reads, deletes, clears and counts; the caller's identity
 //! (`admin_only` through governance-set user data, `prefix_cert` through `ccf.pemToId`); calls
 //! authenticated by a JWT from a test issuer registered by governance; and the historical
-//! endpoints, which Cloister does not serve yet (asserted as such, by name).
+//! endpoints: values at old transactions, receipts verified offline, and ranges.
 //!
 //! The bundle is built as CCF's tools build it: `app.json` is the metadata, and each file under
 //! `src/` is a module named by its path relative to `src/` (`logging.js`).
@@ -15,7 +15,8 @@ mod live_node;
 
 use cloister_client::{Client, GovClient, Method, ProposalState, Response, unix_now};
 use cloister_crypto::jwk::{b64url_encode, jwk_members};
-use cloister_crypto::{Curve, EcKeyPair, RsaKeyPair, SeededEntropy};
+use cloister_crypto::{Certificate, Curve, EcKeyPair, RsaKeyPair, SeededEntropy};
+use cloister_merkle::Receipt;
 use live_node::{DEADLINE, Identity, TestNetwork, body_text, run};
 use serde_json::{Value, json};
 
@@ -450,62 +451,114 @@ fn jwt_authenticated_calls_with_a_test_issuer_registered_by_governance() {
     });
 }
 
-#[test]
-fn historical_endpoints_are_not_served_by_cloister_yet() {
-    run(async {
-        let (network, gov) = deployed().await;
-        // Exception details on, so that the range endpoints' failure names its cause.
-        pass(
-            &gov,
-            json!([{ "name": "set_js_runtime_options", "args": {
-                "max_heap_bytes": 104_857_600, "max_stack_bytes": 1_048_576,
-                "max_execution_time_ms": 1000, "return_exception_details": true } }]),
-        )
-        .await;
-        let user = network.client(Some(&network.user0));
-        let written = post(&user, "/app/log/private", json!({"id": 1, "msg": "one"})).await;
-        network
-            .wait_committed(&user, "/app", written.tx_id().unwrap())
-            .await;
+/// Verifies a receipt in CCF's JavaScript shape with Cloister's receipt verifier.
+fn verify_receipt(network: &TestNetwork, receipt: &Value) {
+    let parsed = Receipt::from_json(&receipt.to_string()).unwrap();
+    let service = Certificate::from_pem(&network.service_cert_pem).unwrap();
+    parsed.verify(&service).unwrap();
+}
 
-        // mode "historical": Cloister answers 501 NotImplemented before running the handler.
-        for path in [
-            "/app/log/private/historical",
-            "/app/log/private/historical_receipt",
-            "/app/log/public/historical",
-            "/app/log/public/historical_receipt",
-        ] {
-            let url = format!("{path}?id=1");
-            let response = call(
+#[test]
+fn historical_endpoints_read_old_values_with_verifiable_receipts_and_ranges() {
+    run(async {
+        let (network, _gov) = deployed().await;
+        let user = network.client(Some(&network.user0));
+        let mut written = Vec::new();
+        for (scope, msg) in [("private", "one"), ("private", "two"), ("public", "pub")] {
+            let path = format!("/app/log/{scope}");
+            let response = post(&user, &path, json!({"id": 1, "msg": msg})).await;
+            assert_eq!(response.status, 200, "{}", body_text(&response));
+            written.push(response.tx_id().unwrap());
+        }
+        let (first, second, public) = (written[0], written[1], written[2]);
+        network.wait_committed(&user, "/app", public).await;
+        let at = async |path: &str, tx_id: &str| {
+            call(
                 &user,
                 Method::GET,
-                &url,
-                &[(
-                    "x-ms-ccf-transaction-id",
-                    &written.tx_id().unwrap().to_string(),
-                )],
+                path,
+                &[("x-ms-ccf-transaction-id", tx_id)],
                 None,
             )
-            .await;
-            let body = json_of(&response, 501);
-            assert_eq!(body["error"]["code"], "NotImplemented", "{path}");
-        }
+            .await
+        };
 
-        // historical/range is a readonly endpoint that calls ccf.historical.getStateRange,
-        // which Cloister's JS runtime does not provide: the handler throws, a 500.
-        for path in [
-            "/app/log/private/historical/range",
-            "/app/log/public/historical/range",
+        // mode "historical": the value at each transaction, though it was overwritten since.
+        let path = "/app/log/private/historical?id=1";
+        let old = json_of(&at(path, &first.to_string()).await, 200);
+        assert_eq!(old, json!({"msg": "one"}));
+        let newer = json_of(&at(path, &second.to_string()).await, 200);
+        assert_eq!(newer, json!({"msg": "two"}));
+        // Only what that transaction wrote: the public write has no private record.
+        let other = json_of(&at(path, &public.to_string()).await, 200);
+        assert_eq!(other, json!({"error": "No such key"}));
+
+        // The receipt in CCF's JavaScript shape, verified offline.
+        let path = "/app/log/private/historical_receipt?id=1";
+        let body = json_of(&at(path, &first.to_string()).await, 200);
+        assert_eq!(body["msg"], "one");
+        let receipt = &body["receipt"];
+        assert_eq!(receipt["is_signature_transaction"], false);
+        assert!(
+            receipt["leaf_components"]["commit_evidence"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("ce:{first}:"))
+        );
+        verify_receipt(&network, receipt);
+        // The public variant deletes the claims digest for the caller to recompute: the digest
+        // of no claims (zeros) put back, it verifies too.
+        let path = "/app/log/public/historical_receipt?id=1";
+        let mut body = json_of(&at(path, &public.to_string()).await, 200);
+        assert_eq!(body["msg"], "pub");
+        assert!(body["receipt"]["leaf_components"]["claims_digest"].is_null());
+        body["receipt"]["leaf_components"]["claims_digest"] = json!("00".repeat(32));
+        verify_receipt(&network, &body["receipt"]);
+
+        // CCF's header errors.
+        let missing = json_of(&get(&user, "/app/log/private/historical?id=1").await, 400);
+        assert_eq!(missing["error"]["code"], "MissingRequiredHeader");
+        let malformed = json_of(&at("/app/log/private/historical?id=1", "x").await, 400);
+        assert_eq!(malformed["error"]["code"], "InvalidHeaderValue");
+        let unknown = at("/app/log/private/historical?id=1", "2.1000000").await;
+        assert_eq!(
+            json_of(&unknown, 404)["error"]["code"],
+            "TransactionPendingOrUnknown"
+        );
+        assert_eq!(unknown.header("cache-control"), Some("no-cache"));
+
+        // historical/range (a readonly endpoint on ccf.historical.getStateRange): 202 while the
+        // states are fetched, then every write of the id.
+        for (scope, expected) in [
+            (
+                "private",
+                json!([
+                    {"seqno": first.seqno.0, "id": 1, "msg": "one"},
+                    {"seqno": second.seqno.0, "id": 1, "msg": "two"},
+                ]),
+            ),
+            (
+                "public",
+                json!([{"seqno": public.seqno.0, "id": 1, "msg": "pub"}]),
+            ),
         ] {
-            let response = get(&user, &format!("{path}?id=1")).await;
-            let body = json_of(&response, 500);
-            assert_eq!(body["error"]["code"], "InternalError", "{path}: {body}");
-            let details = &body["error"]["details"][0];
-            assert_eq!(details["code"], "JSException", "{path}: {body}");
-            assert_eq!(
-                details["message"], "TypeError: cannot read property 'getStateRange' of undefined",
-                "{path}: {body}"
-            );
+            let path = format!("/app/log/{scope}/historical/range?id=1");
+            let mut fetching = 0;
+            let body = network
+                .poll_until(&format!("{path} answers 200"), async || {
+                    let response = get(&user, &path).await;
+                    match response.status {
+                        200 => Some(json_of(&response, 200)),
+                        202 => {
+                            fetching += 1;
+                            None
+                        }
+                        status => panic!("{path}: {status} {}", body_text(&response)),
+                    }
+                })
+                .await;
+            assert_eq!(fetching, 1, "{path}: one 202 while fetching");
+            assert_eq!(body, json!({"entries": expected}), "{path}");
         }
     });
 }
