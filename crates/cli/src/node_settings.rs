@@ -35,6 +35,7 @@ pub fn node_settings(config: &NodeConfig, genesis: GenesisConfig) -> NodeSetting
     let mut seed = [0u8; 8];
     OsEntropy.fill_bytes(&mut seed);
     settings.consensus_seed = u64::from_le_bytes(seed);
+    OsEntropy.fill_bytes(&mut settings.entropy_seed);
     settings
         .node_to_node_address
         .clone_from(&config.network.node_to_node_interface.published_address);

@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use cloister_crypto::Sha256Hash;
+use cloister_crypto::{Entropy, SeededEntropy, Sha256Hash, sha256_concat};
 use cloister_gov::NodeAction;
 use cloister_kv::{Store, Tx};
 use cloister_types::SeqNo;
@@ -102,6 +102,10 @@ pub(crate) struct CallState {
     pub actions: Vec<NodeAction>,
     pub host: HostBridge,
     rng: u64,
+    /// `Math.random`'s seed as given, which also names governance calls' `ccf.crypto` entropy.
+    seed: u64,
+    /// `ccf.crypto`'s random bytes for this call, made on first use (see [`CallState::entropy`]).
+    entropy: Option<SeededEntropy>,
     /// Module names handed out by `ccf.gov.validateConstitution`.
     pub modules_declared: u64,
     pub untrusted_time: bool,
@@ -128,6 +132,8 @@ impl CallState {
             host: HostBridge::default(),
             // xorshift needs a non-zero state.
             rng: seed | 1,
+            seed,
+            entropy: None,
             modules_declared: 0,
             untrusted_time: false,
             metrics_logging: true,
@@ -209,6 +215,32 @@ impl CallState {
             text.truncate(cut);
         }
         self.logs.push(LogLine { level, text });
+    }
+
+    /// 32 fresh bytes for `ccf.crypto` (keys, salts, OAEP seeds, temporary AES keys). An
+    /// application call draws from the node's entropy (`AppHost::entropy`, once per call);
+    /// a governance call has no host and must replay identically on every node, so its
+    /// bytes follow from the call's deterministic seed, as `Math.random` does.
+    pub fn crypto_seed(&mut self) -> [u8; 32] {
+        let entropy = match &mut self.entropy {
+            Some(entropy) => entropy,
+            None => {
+                let seed = match &self.app_host {
+                    Some(host) => host.0.entropy(),
+                    None => {
+                        sha256_concat(&[
+                            b"cloister js governance entropy",
+                            &self.seed.to_le_bytes(),
+                        ])
+                        .0
+                    }
+                };
+                self.entropy.insert(SeededEntropy::from_seed_bytes(seed))
+            }
+        };
+        let mut out = [0u8; 32];
+        entropy.fill_bytes(&mut out);
+        out
     }
 
     /// The next `Math.random()` value in [0, 1): xorshift64* (Vigna), 53 bits.

@@ -74,6 +74,9 @@ pub fn settings(world: &mut World, index: usize) -> NodeSettings {
         ..RaftConfig::default()
     };
     settings.consensus_seed = world.rng.next_u64();
+    for chunk in settings.entropy_seed.chunks_mut(8) {
+        chunk.copy_from_slice(&world.rng.next_u64().to_le_bytes());
+    }
     settings.node_to_node_address = address;
     settings.sig_ms_interval = SIG_MS_INTERVAL;
     settings.sig_tx_interval = SIG_TX_INTERVAL;

@@ -53,7 +53,7 @@ pub(crate) fn install<'js>(
     scripts.push(env::register(ctx, &natives, state)?);
     scripts.push(console::register(ctx, &natives, state)?);
     scripts.push(converters::register(ctx, &natives, state)?);
-    scripts.push(crypto::register(ctx, &natives)?);
+    scripts.push(crypto::register(ctx, &natives, state)?);
     scripts.push(kv::register(ctx, &natives, state)?);
     match context {
         ExecContext::GovRo => scripts.push(gov::register(ctx, &natives, state)?),

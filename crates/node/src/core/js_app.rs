@@ -6,7 +6,7 @@
 
 use std::rc::Rc;
 
-use cloister_crypto::{Certificate, Sha256Hash, sha256_concat};
+use cloister_crypto::{Certificate, Entropy, SeededEntropy, Sha256Hash, sha256_concat};
 use cloister_js::{
     AppHost, AuthnPolicy, EndpointMode, HistoricalHost, JsApp, JsCaller, JsEndpoint, JsRequest,
     js_endpoints,
@@ -199,6 +199,7 @@ impl NodeCore {
                 .unwrap_or(0)
                 .saturating_mul(1000),
             seed: request_seed(&self.node.id, self.js_requests, self.now_ms),
+            entropy: request_entropy(&self.settings.entropy_seed, &self.node.id, self.js_requests),
             historical: self.historical.for_request(self.now_ms),
         }
     }
@@ -211,7 +212,18 @@ struct NodeAppHost {
     statuses: TxStatusIndex,
     time_ms: u64,
     seed: u64,
+    /// This request's `ccf.crypto` randomness (secret: not shown by `Debug`).
+    entropy: RequestEntropy,
     historical: NodeHistorical,
+}
+
+/// 32 secret bytes; `Debug` hides them.
+struct RequestEntropy([u8; 32]);
+
+impl std::fmt::Debug for RequestEntropy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RequestEntropy(..)")
+    }
 }
 
 impl AppHost for NodeAppHost {
@@ -235,9 +247,29 @@ impl AppHost for NodeAppHost {
         self.seed
     }
 
+    fn entropy(&self) -> [u8; 32] {
+        self.entropy.0
+    }
+
     fn historical(&self) -> Option<&dyn HistoricalHost> {
         Some(&self.historical)
     }
+}
+
+/// A request's `ccf.crypto` bytes: a DRBG (SHA-256 in counter mode, `SeededEntropy`) keyed by
+/// the node's secret `entropy_seed` and the node id, at position `counter`. Fresh per request;
+/// secret as long as the seed is (the host draws it from the OS at every start).
+fn request_entropy(seed: &[u8; 32], node: &NodeId, counter: u64) -> RequestEntropy {
+    let key = sha256_concat(&[
+        b"cloister js request entropy",
+        seed,
+        node.as_str().as_bytes(),
+    ]);
+    let mut stream =
+        SeededEntropy::from_seed_bytes(sha256_concat(&[key.as_bytes(), &counter.to_le_bytes()]).0);
+    let mut out = [0u8; 32];
+    stream.fill_bytes(&mut out);
+    RequestEntropy(out)
 }
 
 /// A per-request seed without OS randomness: the node id (unique per node), the request
@@ -500,6 +532,17 @@ mod tests {
         assert_ne!(request_seed(&a, 1, 0), request_seed(&a, 2, 0));
         assert_ne!(request_seed(&a, 1, 0), request_seed(&b, 1, 0));
         assert_eq!(request_seed(&a, 1, 5), request_seed(&a, 1, 5));
+    }
+
+    #[test]
+    fn request_entropy_is_keyed_by_the_secret_seed_node_and_counter() {
+        let a = NodeId::from_digest(&[1; 32]);
+        let b = NodeId::from_digest(&[2; 32]);
+        let bytes = |seed: u8, node: &NodeId, n: u64| request_entropy(&[seed; 32], node, n).0;
+        assert_eq!(bytes(1, &a, 1), bytes(1, &a, 1));
+        assert_ne!(bytes(1, &a, 1), bytes(1, &a, 2));
+        assert_ne!(bytes(1, &a, 1), bytes(1, &b, 1));
+        assert_ne!(bytes(1, &a, 1), bytes(2, &a, 1));
     }
 
     fn store_with_endpoints(keys: &[&str]) -> cloister_kv::Store {

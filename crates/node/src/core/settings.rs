@@ -26,6 +26,9 @@ pub struct NodeSettings {
     pub consensus: RaftConfig,
     /// Seeds the randomised election timeouts (from the host's entropy; the simulator's seed).
     pub consensus_seed: u64,
+    /// Secret seed of the randomness JS applications get through `ccf.crypto` (keys, salts):
+    /// the host fills it from `OsEntropy`, the simulator from its seed; tests keep the zeros.
+    pub entropy_seed: [u8; 32],
     /// Where other nodes reach this one (`network.node_to_node_interface.published_address`).
     pub node_to_node_address: String,
     /// A snapshot at the first signature this many transactions after the last one
@@ -50,6 +53,7 @@ impl NodeSettings {
             service_data: Value::Null,
             consensus: RaftConfig::default(),
             consensus_seed: 0,
+            entropy_seed: [0; 32],
             node_to_node_address: String::new(),
             snapshot_tx_interval: 10_000,
             raft_log_retained_entries: 100_000,
