@@ -53,28 +53,39 @@ pub fn run(command: NodeCommand) -> anyhow::Result<ExitCode> {
         );
     }
     let config = resolve_port_zero(config)?;
-    // The node runs the constitution in QuickJS, which may use up to `max_stack_bytes` (1 MiB by
-    // default) of the calling thread's stack: give worker threads ample room.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_stack_size(8 << 20)
-        .enable_all()
-        .build()?;
-    // The node's core runs on this (main) thread as a local task (see node_serve); servers and
-    // peer channels run on the worker threads.
-    let local = tokio::task::LocalSet::new();
-    runtime.block_on(local.run_until(async {
-        if let Some(state) = NodeState::load(Path::new("."))? {
-            return node_restart::restart(&config, state).await;
-        }
-        match &config.command.kind {
-            CommandKind::Start(start) => node_start::start(&config, start).await,
-            CommandKind::Join(join) => node_join::join(&config, join).await,
-            CommandKind::Recover(_) => bail!("command.type \"Recover\" is not supported"),
-        }
-    }))?;
+    // The node runs JavaScript in QuickJS, which may use up to `max_stack_bytes` of the calling
+    // thread's stack (cloister-js caps it at `JS_STACK_BYTES_CEILING`). The node's core runs as a
+    // local task of a LocalSet (its interpreters stay on one thread, see node_serve) on a thread
+    // of our own whose stack is well above that cap; servers and peer channels run on the
+    // worker threads, which run no JavaScript.
+    let node_thread = std::thread::Builder::new()
+        .name("cloister-node".to_owned())
+        .stack_size(NODE_THREAD_STACK_BYTES)
+        .spawn(move || -> anyhow::Result<()> {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            let local = tokio::task::LocalSet::new();
+            runtime.block_on(local.run_until(async {
+                if let Some(state) = NodeState::load(Path::new("."))? {
+                    return node_restart::restart(&config, state).await;
+                }
+                match &config.command.kind {
+                    CommandKind::Start(start) => node_start::start(&config, start).await,
+                    CommandKind::Join(join) => node_join::join(&config, join).await,
+                    CommandKind::Recover(_) => bail!("command.type \"Recover\" is not supported"),
+                }
+            }))
+        })?;
+    node_thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the node thread panicked"))??;
     Ok(ExitCode::SUCCESS)
 }
+
+/// Stack of the thread that runs the node's core and its JavaScript: four times QuickJS's cap.
+const NODE_THREAD_STACK_BYTES: usize = 4 * cloister_js::JS_STACK_BYTES_CEILING as usize;
 
 /// Parses and checks the configuration file.
 fn load_config(path: &Path) -> anyhow::Result<NodeConfig> {

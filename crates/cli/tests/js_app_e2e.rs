@@ -131,5 +131,39 @@ fn a_js_app_deployed_by_governance_is_served_over_https() {
         let again = send(&user, Method::GET, "/app/records/7", None).await;
         assert_eq!(again.status, 200, "{}", body_text(&again));
         assert_eq!(json_of(&again)["msg"], "seven");
+
+        // Deep recursion and a heap bomb fail within the configured limits, with CCF's 500 and
+        // (as governance asked) the engine's reason; the node keeps serving.
+        let options = json!({"actions": [{"name": "set_js_runtime_options", "args": {
+            "max_heap_bytes": 32 * 1024 * 1024, "max_stack_bytes": 512 * 1024,
+            "max_execution_time_ms": 2000, "return_exception_details": true}}]});
+        let proposed = gov.propose(options.to_string().as_bytes()).await.unwrap();
+        let voted = gov.vote_accept(&proposed.value.proposal_id).await.unwrap();
+        assert_eq!(voted.value.proposal_state, ProposalState::Accepted);
+        gov.wait_for_commit(voted.tx_id.unwrap(), DEADLINE)
+            .await
+            .unwrap();
+        for (path, reason) in [
+            ("/app/recurse", "InternalError: stack overflow"),
+            ("/app/bomb", "InternalError: out of memory"),
+        ] {
+            let started = std::time::Instant::now();
+            let failed = send(&user, Method::GET, path, None).await;
+            let took = started.elapsed();
+            assert_eq!(failed.status, 500, "{path}: {}", body_text(&failed));
+            let error = &json_of(&failed)["error"];
+            assert_eq!(
+                error["message"], "Exception thrown while executing.",
+                "{path}"
+            );
+            let detail = error["details"][0]["message"].as_str().unwrap_or_default();
+            assert!(detail.contains(reason), "{path}: {error}");
+            assert!(
+                took < std::time::Duration::from_secs(2),
+                "{path} took {took:?}"
+            );
+            let again = send(&user, Method::GET, "/app/records/7", None).await;
+            assert_eq!(json_of(&again)["msg"], "seven", "serving after {path}");
+        }
     });
 }

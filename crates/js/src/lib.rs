@@ -29,7 +29,8 @@ pub use app::{HistoricalHost, HistoricalState};
 pub use engine::{APPLY_RUNS_MAX, QuickJsConstitution};
 pub use error::JsError;
 pub use limits::{
-    INTERRUPT_POLLS_PER_SECOND, JS_RUNTIME_OPTIONS_TABLE, JsLimits, JsRuntimeOptions,
+    INTERRUPT_POLLS_PER_SECOND, JS_RUNTIME_OPTIONS_TABLE, JS_STACK_BYTES_CEILING, JsLimits,
+    JsRuntimeOptions,
 };
 pub use permissions::{ExecContext, MapAccess, MapCategory, access, classify};
 pub use state::{LOG_LINE_BYTES_MAX, LOG_LINES_MAX, LogLevel, LogLine};

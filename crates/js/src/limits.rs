@@ -35,6 +35,11 @@ pub const JS_RUNTIME_OPTIONS_TABLE: &str = "public:ccf.gov.js_runtime_options";
 /// never make a single poll.
 pub const INTERRUPT_POLLS_PER_SECOND: u64 = 100;
 
+/// The most stack QuickJS may use, whatever governance configures: QuickJS measures its stack on
+/// the caller's thread, and a limit beyond the thread's real stack would crash the process
+/// instead of failing the script. Hosts run JavaScript on threads with several times this much.
+pub const JS_STACK_BYTES_CEILING: u64 = 8 * 1024 * 1024;
+
 /// Limits of one call. Governance uses the configured values but never less than the defaults
 /// (CCF's `NO_LOWER_THAN_DEFAULTS`, spec/ccf-js.md §4.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use rquickjs::{Context, Ctx, Error, Module, Object, Persistent, Runtime, Value};
 use crate::bytecode_cache::BytecodeCache;
 use crate::error::JsError;
 use crate::globals;
-use crate::limits::JsLimits;
+use crate::limits::{JS_STACK_BYTES_CEILING, JsLimits};
 use crate::state::Shared;
 
 /// The intrinsics of CCF's contexts (plain `JS_NewContext` of QuickJS 2024-01-13, spec/ccf-js.md
@@ -93,7 +93,8 @@ impl Interpreter {
     ) -> Result<T, JsError> {
         let runtime = &self.runtime;
         runtime.set_memory_limit(usize::try_from(limits.max_heap_bytes).unwrap_or(usize::MAX));
-        runtime.set_max_stack_size(usize::try_from(limits.max_stack_bytes).unwrap_or(usize::MAX));
+        let stack = limits.max_stack_bytes.min(JS_STACK_BYTES_CEILING);
+        runtime.set_max_stack_size(usize::try_from(stack).unwrap_or(usize::MAX));
         let polls = Rc::new(Cell::new(0u64));
         runtime.set_interrupt_handler(Some(interrupt_handler(
             polls.clone(),

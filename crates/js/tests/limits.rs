@@ -167,3 +167,33 @@ fn top_level_await_is_refused() {
         failure.reason
     );
 }
+
+#[test]
+fn a_configured_stack_beyond_the_ceiling_is_capped_not_a_crash() {
+    // Governance may configure any stack size; QuickJS measures against the real thread stack,
+    // so the engine caps it. Run on a thread with room for the cap (as the node's thread has).
+    let ceiling = usize::try_from(cloister_js::JS_STACK_BYTES_CEILING).unwrap();
+    let outcome = std::thread::Builder::new()
+        .stack_size(4 * ceiling)
+        .spawn(|| {
+            let huge = JsLimits {
+                max_heap_bytes: 100 * 1024 * 1024,
+                max_stack_bytes: 1 << 40,
+                max_execution_time_ms: 5000,
+            };
+            let mut engine = QuickJsConstitution::with_limits_floor(huge);
+            let mut tx = gov_store(1, "Open").begin();
+            let failure = run(
+                &mut engine,
+                &mut tx,
+                "function f(n) { return f(n + 1) + 1; } return f(0);",
+            )
+            .unwrap_err();
+            assert_next_call_works(&mut engine, &mut tx);
+            failure.reason
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(outcome, "RangeError: Maximum call stack size exceeded");
+}

@@ -48,3 +48,15 @@ export function claim(request) {
 export function spin(request) {
   for (;;) {}
 }
+
+export function recurse(request) {
+  const deeper = (n) => deeper(n + 1) + 1;
+  return { body: String(deeper(0)) };
+}
+
+export function bomb(request) {
+  const hoard = [];
+  for (;;) {
+    hoard.push("x".repeat(1024 * 1024) + hoard.length);
+  }
+}

@@ -6,6 +6,9 @@ use super::JsResponse;
 use crate::error::JsError;
 use crate::limits::JsRuntimeOptions;
 
+/// What quickjs-ng throws when a script exceeds `max_stack_bytes`.
+const QUICKJS_NG_STACK_OVERFLOW: &str = "RangeError: Maximum call stack size exceeded";
+
 /// Why an application call failed, with the runtime options that say how to report it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppFailure {
@@ -37,6 +40,11 @@ impl AppFailure {
     /// `{code: "JSException", message, trace}` for an exception or a timeout.
     pub fn exception_details(&self) -> Option<serde_json::Value> {
         let message = match &self.error {
+            // quickjs-ng words a stack overflow as a RangeError; CCF's QuickJS (and the tests
+            // of CCF users) say "InternalError: stack overflow" (spec/ccf-js.md §4.6).
+            JsError::Exception { reason, .. } if reason == QUICKJS_NG_STACK_OVERFLOW => {
+                "InternalError: stack overflow".to_owned()
+            }
             JsError::Exception { reason, .. } => reason.clone(),
             // QuickJS's text for an interrupted script (spec/ccf-js.md §4.6).
             JsError::Timeout { .. } => "InternalError: interrupted".to_owned(),
@@ -64,5 +72,31 @@ impl AppFailure {
             apply_writes: false,
             claims_digest: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn details(reason: &str) -> serde_json::Value {
+        let failure = AppFailure {
+            error: JsError::Exception {
+                reason: reason.to_owned(),
+                trace: None,
+            },
+            return_exception_details: true,
+            log_exception_details: false,
+        };
+        failure.exception_details().unwrap()["message"].clone()
+    }
+
+    #[test]
+    fn a_stack_overflow_is_reported_in_ccf_words() {
+        assert_eq!(
+            details("RangeError: Maximum call stack size exceeded"),
+            "InternalError: stack overflow"
+        );
+        assert_eq!(details("Error: mine"), "Error: mine");
     }
 }
