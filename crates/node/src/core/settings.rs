@@ -27,7 +27,7 @@ pub struct NodeSettings {
     /// Seeds the randomised election timeouts (from the host's entropy; the simulator's seed).
     pub consensus_seed: u64,
     /// Secret seed of the randomness JS applications get through `ccf.crypto` (keys, salts):
-    /// the host fills it from `OsEntropy`, the simulator from its seed; tests keep the zeros.
+    /// the host fills it from the operating system, the simulator from its seed; tests keep zeros.
     pub entropy_seed: [u8; 32],
     /// Where other nodes reach this one (`network.node_to_node_interface.published_address`).
     pub node_to_node_address: String,
