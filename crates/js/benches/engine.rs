@@ -124,6 +124,9 @@ impl AppHost for BenchHost {
     fn random_seed(&self) -> u64 {
         1
     }
+    fn entropy(&self) -> [u8; 32] {
+        [9; 32] // test host: fixed bytes
+    }
 }
 
 const UTIL_JS: &str =

@@ -185,6 +185,9 @@ impl AppHost for TestHost {
     fn random_seed(&self) -> u64 {
         1
     }
+    fn entropy(&self) -> [u8; 32] {
+        [9; 32] // test host: fixed bytes
+    }
     fn historical(&self) -> Option<&dyn HistoricalHost> {
         self.0.as_ref().map(|h| h as &dyn HistoricalHost)
     }

@@ -222,6 +222,9 @@ impl AppHost for TestHost {
     fn random_seed(&self) -> u64 {
         7
     }
+    fn entropy(&self) -> [u8; 32] {
+        [9; 32] // test host: fixed bytes
+    }
 }
 
 fn app() -> JsApp {

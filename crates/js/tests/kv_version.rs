@@ -118,6 +118,9 @@ impl AppHost for TestHost {
     fn random_seed(&self) -> u64 {
         1
     }
+    fn entropy(&self) -> [u8; 32] {
+        [9; 32] // test host: fixed bytes
+    }
 }
 
 fn properties(tx: &mut Tx, method: &str, path: &str) -> EndpointProperties {

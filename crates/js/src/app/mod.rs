@@ -61,14 +61,8 @@ pub trait AppHost {
     fn random_seed(&self) -> u64;
     /// 32 secret random bytes for one request's `ccf.crypto` (generated keys, salts, OAEP
     /// seeds), asked for at most once per request. Nodes derive them from their secret
-    /// `entropy_seed`; this default, from `random_seed` alone, only suits tests.
-    fn entropy(&self) -> [u8; 32] {
-        cloister_crypto::sha256_concat(&[
-            b"cloister AppHost entropy",
-            &self.random_seed().to_le_bytes(),
-        ])
-        .0
-    }
+    /// `entropy_seed`. Required (no default): a host must decide where key material comes from.
+    fn entropy(&self) -> [u8; 32];
     /// Historical queries (`ccf.historicalState`, `ccf.historical`, spec/ccf-js.md §3.7); a
     /// host without them answers `None`, and `ccf.historical.*` then throw.
     fn historical(&self) -> Option<&dyn HistoricalHost> {
