@@ -155,9 +155,16 @@ fn app_store() -> Store {
         b"/endpoints/log.js".to_vec(),
         LOG_JS.as_bytes().to_vec(),
     );
-    for (key, function) in [("GET /log/{id}", "get"), ("POST /log", "post")] {
-        let properties = serde_json::json!({"js_module": "/endpoints/log.js", "js_function": function,
+    for (key, function) in [
+        ("GET /log/{id}", "get"),
+        ("POST /log", "post"),
+        ("PUT /log", "post"),
+    ] {
+        let mut properties = serde_json::json!({"js_module": "/endpoints/log.js", "js_function": function,
             "mode": "readwrite", "forwarding_required": "always", "authn_policies": []});
+        if key.starts_with("PUT") {
+            properties["interpreter_reuse"] = serde_json::json!({"key": "log"});
+        }
         tx.put(
             ENDPOINTS_TABLE,
             key.as_bytes().to_vec(),
@@ -190,7 +197,15 @@ fn app_requests(c: &mut Criterion) {
         body: br#"{"id": 2, "msg": "a message"}"#.to_vec(),
         ..JsRequest::default()
     };
-    for (name, request) in [("app GET /log/{id}", get), ("app POST /log", post)] {
+    let put = JsRequest {
+        method: "PUT".into(),
+        ..post.clone()
+    };
+    for (name, request) in [
+        ("app GET /log/{id}", get),
+        ("app POST /log", post),
+        ("app PUT /log (interpreter_reuse)", put),
+    ] {
         let endpoint = endpoints
             .iter()
             .find(|e| e.method == request.method)
