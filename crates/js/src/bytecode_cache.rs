@@ -14,12 +14,17 @@ use cloister_js_bytecode::ModuleBytecode;
 use rquickjs::module::Declared;
 use rquickjs::{Ctx, Module};
 
+use crate::permissions::ExecContext;
+
 /// Most bytecode bytes kept (the logging sample's 10 KiB module is 17 KiB of bytecode).
 pub const BYTECODE_CACHE_BYTES_MAX: usize = 32 * 1024 * 1024;
 
 #[derive(Debug, Default, Clone)]
 pub(crate) struct BytecodeCache {
     entries: BTreeMap<(String, Sha256Hash), ModuleBytecode>,
+    /// Cloister's own glue, per execution context: its sources are compiled into the binary,
+    /// so the context names them and nothing needs hashing.
+    glue: BTreeMap<ExecContext, ModuleBytecode>,
     bytes: usize,
     /// Compilations so far (what tests and metrics read).
     pub compiled: u64,
@@ -76,6 +81,24 @@ impl BytecodeCache {
         }
         self.bytes += bytecode.len();
         self.entries.insert(key, bytecode);
+    }
+
+    /// The glue module of `context`, built by `source` the first time only (stripped: glue
+    /// functions stand for CCF's natives).
+    pub fn declare_glue<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        context: ExecContext,
+        name: &str,
+        source: impl FnOnce() -> String,
+    ) -> rquickjs::Result<Module<'js, Declared>> {
+        if let Some(bytecode) = self.glue.get(&context) {
+            return bytecode.declare(ctx);
+        }
+        let (module, bytecode) = ModuleBytecode::compile_stripped(ctx, name, source())?;
+        self.compiled += 1;
+        self.glue.insert(context, bytecode);
+        Ok(module)
     }
 
     /// Bytes of bytecode held.

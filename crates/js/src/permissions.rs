@@ -3,7 +3,7 @@
 //! `permissions_checks.h`).
 
 /// The execution context of a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ExecContext {
     /// `validate`, ballots, `resolve`: governance read-only.
     GovRo,

@@ -73,27 +73,30 @@ pub(crate) fn install<'js>(
     }
     let ccf = Object::new(ctx.clone())?;
     ctx.globals().set("ccf", ccf.clone())?;
-    for glue in glue_functions(ctx, cache, &scripts)? {
+    for glue in glue_functions(ctx, cache, context, &scripts)? {
         glue.call::<_, ()>((natives.clone(), ccf.clone()))?;
     }
     Ok(natives)
 }
 
-/// The glue functions of `scripts`, in order. Each script is one function expression; they
-/// are evaluated as the default export (an array) of one module, so that the set for a context
-/// is compiled once and then loaded from bytecode.
+/// The glue functions of `scripts` (the scripts of `context`), in order. Each script is one
+/// function expression; they are evaluated as the default export (an array) of one module, so
+/// that the set for a context is compiled once and then loaded from bytecode.
 pub(crate) fn glue_functions<'js>(
     ctx: &Ctx<'js>,
     cache: &mut BytecodeCache,
+    context: ExecContext,
     scripts: &[&str],
 ) -> rquickjs::Result<Vec<Function<'js>>> {
-    let mut source = String::from("export default [\n");
-    for script in scripts {
-        source.push_str(script.trim_end().trim_end_matches(';'));
-        source.push_str(",\n");
-    }
-    source.push_str("];\n");
-    let module = cache.declare(ctx, GLUE_MODULE, source.as_bytes())?;
+    let module = cache.declare_glue(ctx, context, GLUE_MODULE, || {
+        let mut source = String::from("export default [\n");
+        for script in scripts {
+            source.push_str(script.trim_end().trim_end_matches(';'));
+            source.push_str(",\n");
+        }
+        source.push_str("];\n");
+        source
+    })?;
     let module = crate::runtime::evaluate(ctx, module, GLUE_MODULE)?;
     let functions: Array<'js> = module.get("default")?;
     functions.iter::<Function>().collect()
