@@ -20,6 +20,7 @@ mod permissions;
 mod runtime;
 mod state;
 
+pub use app::HostLaunch;
 pub use app::{
     AppFailure, AppHost, AuthnPolicy, ENDPOINTS_TABLE, EndpointMode, EndpointProperties,
     ForwardingRequired, JsApp, JsCaller, JsEndpoint, JsRequest, JsResponse, MODULES_TABLE,

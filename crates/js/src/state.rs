@@ -14,7 +14,7 @@ use cloister_gov::NodeAction;
 use cloister_kv::{Store, Tx};
 use cloister_types::SeqNo;
 
-use crate::app::{AppHost, HistoricalCall};
+use crate::app::{AppHost, HistoricalCall, HostLaunch};
 use crate::permissions::ExecContext;
 
 /// Shared by every native of a call (natives must own what they capture: rquickjs closures live
@@ -118,6 +118,8 @@ pub(crate) struct CallState {
     pub rpc: RpcState,
     /// Historical states handed to JavaScript in this call (spec/ccf-js.md §3.7).
     pub historical: HistoricalCall,
+    /// `ccf.host.triggerSubprocess` calls so far (bounded, see `globals/host.rs`).
+    pub launches: Vec<HostLaunch>,
 }
 
 impl CallState {
@@ -141,6 +143,7 @@ impl CallState {
             app_host: None,
             rpc: RpcState::default(),
             historical: HistoricalCall::default(),
+            launches: Vec::new(),
         }
     }
 

@@ -71,6 +71,7 @@ impl AppFailure {
             body: json!({ "error": error }).to_string().into_bytes(),
             apply_writes: false,
             claims_digest: None,
+            launches: Vec::new(),
         }
     }
 }

@@ -33,7 +33,7 @@ pub use interpreter_cache::INTERPRETER_FLUSH_TABLE;
 use interpreter_cache::InterpreterCache;
 pub use modules::{MODULES_TABLE, normalise_module_name};
 pub use request::{JsCaller, JsRequest};
-pub use response::JsResponse;
+pub use response::{HostLaunch, JsResponse};
 
 use crate::bytecode_cache::BytecodeCache;
 use crate::error::JsError;
@@ -186,11 +186,12 @@ impl JsApp {
             Ok(Ok(parts)) => interpreter.as_ref().map_or_else(
                 || Err(JsError::Engine("no interpreter".to_owned())),
                 |interpreter| {
-                    let state = interpreter.state().borrow();
+                    let mut state = interpreter.state().borrow_mut();
                     Ok(JsResponse::from_parts(
                         parts,
                         state.rpc.apply_writes,
                         state.rpc.claims_digest,
+                        std::mem::take(&mut state.launches),
                     ))
                 },
             ),

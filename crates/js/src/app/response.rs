@@ -22,6 +22,26 @@ pub struct JsResponse {
     pub apply_writes: bool,
     /// `ccf.rpc.setClaimsDigest(…)`: bound into the transaction's Merkle leaf.
     pub claims_digest: Option<Sha256Hash>,
+    /// `ccf.host.triggerSubprocess(…)` calls of this request, in order, for the node's host
+    /// (CCF sends them whether or not the transaction commits). Empty for a failed call.
+    pub launches: Vec<HostLaunch>,
+}
+
+/// One `ccf.host.triggerSubprocess(args[, stdin])` (spec/ccf-js.md §3.8): a process the
+/// untrusted host is asked to launch, fire and forget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostLaunch {
+    /// The program and its arguments (non-empty).
+    pub args: Vec<String>,
+    /// Bytes for the process's stdin, when the call passed an ArrayBuffer.
+    pub stdin: Option<Vec<u8>>,
+}
+
+impl HostLaunch {
+    /// Bytes the launch carries (arguments and stdin), for the per-request bound.
+    pub fn byte_len(&self) -> usize {
+        self.args.iter().map(String::len).sum::<usize>() + self.stdin.as_ref().map_or(0, Vec::len)
+    }
 }
 
 impl JsResponse {
@@ -37,6 +57,7 @@ impl JsResponse {
         parts: ResponseParts,
         apply_override: Option<bool>,
         claims_digest: Option<Sha256Hash>,
+        launches: Vec<HostLaunch>,
     ) -> JsResponse {
         // 2xx applies; anything else, 3xx included, discards (spec/ccf-js.md §4.1).
         let apply_writes = apply_override.unwrap_or((200..300).contains(&parts.status));
@@ -46,6 +67,7 @@ impl JsResponse {
             body: parts.body,
             apply_writes,
             claims_digest,
+            launches,
         }
     }
 }

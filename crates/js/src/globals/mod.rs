@@ -15,6 +15,7 @@ mod crypto;
 mod env;
 mod gov;
 mod historical;
+mod host;
 mod jwt;
 mod kv;
 mod network;
@@ -68,6 +69,7 @@ pub(crate) fn install<'js>(
             scripts.push(rpc::register(ctx, &natives, state)?);
             scripts.push(consensus::register(ctx, &natives, state)?);
             scripts.push(historical::register(ctx, &natives, state)?);
+            scripts.push(host::register(ctx, &natives, state)?);
             scripts.push(crate::app::APP_JS);
         }
     }
