@@ -43,7 +43,7 @@ pub use ids::{ProposalId, member_id_from_path};
 pub use lifecycle::ProposalOutcome;
 pub use member_auth::{
     ACTIVE_MEMBER_COSE_SIGN1, AuthenticatedMember, MEMBER_COSE_SIGN1, WWW_AUTHENTICATE_COSE_SIGN1,
-    authenticate_member, is_active_member,
+    authenticate_member, authenticate_member_any_type, is_active_member,
 };
 pub use proposals::{create_proposal, withdraw_proposal};
 pub use queries::{

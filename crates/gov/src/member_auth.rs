@@ -54,6 +54,33 @@ pub fn authenticate_member(
     expected_msg_type: &str,
     require_active: bool,
 ) -> Result<AuthenticatedMember, ApiError> {
+    authenticate(
+        tx,
+        content_type,
+        body,
+        Some(expected_msg_type),
+        require_active,
+    )
+}
+
+/// CCF's shared `member_cose_sign1_auth_policy`, as application endpoints use it: any member
+/// (Accepted or Active), no `ccf.gov.msg.type` expected. The envelope still needs `alg`, `kid`
+/// and `ccf.gov.msg.created_at`; errors as for [`authenticate_member`].
+pub fn authenticate_member_any_type(
+    tx: &mut Tx,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<AuthenticatedMember, ApiError> {
+    authenticate(tx, content_type, body, None, false)
+}
+
+fn authenticate(
+    tx: &mut Tx,
+    content_type: Option<&str>,
+    body: &[u8],
+    expected_msg_type: Option<&str>,
+    require_active: bool,
+) -> Result<AuthenticatedMember, ApiError> {
     let policy = if require_active {
         ACTIVE_MEMBER_COSE_SIGN1
     } else {
@@ -80,7 +107,9 @@ pub fn authenticate_member(
     if request.verify(&key).is_err() {
         return Err(refuse("Failed to validate COSE Sign1".into()));
     }
-    check_msg_type(request.msg_type.as_deref(), expected_msg_type).map_err(refuse)?;
+    if let Some(expected) = expected_msg_type {
+        check_msg_type(request.msg_type.as_deref(), expected).map_err(refuse)?;
+    }
     if require_active && !is_active_member(tx, &member_id)? {
         return Err(refuse("Signer is not an ACTIVE member".into()));
     }

@@ -2,7 +2,9 @@
 //! table, spec/ccf-js.md §2.3): a member registers a JWT issuer with RS256 and ES256 keys under
 //! the real QuickJS constitution; tokens are accepted with CCF's caller object or refused with
 //! CCF's 401 reason and `www-authenticate`; removing the issuer removes its keys; a COSE body
-//! signed by a registered user is accepted, by anyone else or altered refused.
+//! signed by a registered user is accepted, by anyone else or altered refused; a governance-style
+//! COSE body signed by a member (Active or Accepted) passes `member_cose_sign1`, a user's,
+//! a forged or an altered one is refused, and one without `created_at` is CCF's 500.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
@@ -21,7 +23,7 @@ const APP_JS: &str = r#"
 export function who(request) {
   const caller = request.caller;
   const body = { caller };
-  if (caller.policy === "user_cose_sign1") {
+  if (caller.policy === "user_cose_sign1" || caller.policy === "member_cose_sign1") {
     body.content = ccf.bufToStr(caller.cose.content);
   }
   return { body };
@@ -48,6 +50,8 @@ struct Service {
     h: Harness,
     member: (EcKeyPair, Certificate),
     user: (EcKeyPair, Certificate),
+    /// A member registered by `set_member` (with `member_data`) and never activated.
+    accepted: (EcKeyPair, Certificate),
     stranger: (EcKeyPair, Certificate),
     rsa: RsaKeyPair,
     ec: EcKeyPair,
@@ -61,6 +65,7 @@ fn service() -> Service {
     let member = identity(&mut entropy, "member0");
     let user = identity(&mut entropy, "user0");
     let stranger = identity(&mut entropy, "stranger");
+    let accepted = identity(&mut entropy, "member1");
     let service_pem = identities.service.cert_pem();
     let mut h = Harness::start_genesis(
         identities,
@@ -84,9 +89,12 @@ fn service() -> Service {
         &json!({ "actions": [
             { "name": "set_js_app", "args": { "bundle": {
                 "metadata": { "endpoints": {
-                    "/jwt": endpoint("jwt"), "/cose": endpoint("user_cose_sign1") } },
+                    "/jwt": endpoint("jwt"), "/cose": endpoint("user_cose_sign1"),
+                    "/member": endpoint("member_cose_sign1") } },
                 "modules": [{ "name": "app.js", "module": APP_JS }] } } },
             { "name": "set_user", "args": { "cert": user.1.to_pem(), "user_data": { "r": 1 } } },
+            { "name": "set_member",
+              "args": { "cert": accepted.1.to_pem(), "member_data": { "m": 2 } } },
             { "name": "set_jwt_issuer", "args": { "issuer": ISSUER, "auto_refresh": false } },
             { "name": "set_jwt_public_signing_keys", "args": { "issuer": ISSUER, "jwks": jwks } },
             { "name": "transition_service_to_open",
@@ -97,6 +105,7 @@ fn service() -> Service {
         h,
         member,
         user,
+        accepted,
         stranger,
         rsa,
         ec,
@@ -356,5 +365,173 @@ fn user_cose_sign1_accepts_registered_users_and_refuses_strangers_and_alteration
     assert_eq!(
         refused(&h.call(json_typed)),
         "Content type is not set to application/cose"
+    );
+}
+
+/// A `/app/member` request whose body `signer` signed with `kid_of`'s member id as `kid` and the
+/// protected `headers` after it.
+fn member_request(
+    signer: &(EcKeyPair, Certificate),
+    kid_of: &Certificate,
+    headers: &[(&str, Cbor)],
+    content: &[u8],
+) -> Request {
+    let kid = hex::encode(sha256(kid_of.der()).0);
+    let mut protected = vec![(Label::Int(HEADER_KID), Cbor::Bytes(kid.into_bytes()))];
+    for (name, value) in headers {
+        protected.push((Label::Text((*name).into()), value.clone()));
+    }
+    let mut request = cose_request(sign1(&signer.0, &protected, content, false).unwrap());
+    request.path = "/app/member".into();
+    request
+}
+
+/// The governance headers of a signed member request (any `ccf.gov.msg.type`).
+fn gov_headers(msg_type: &str) -> Vec<(&'static str, Cbor)> {
+    vec![
+        ("ccf.gov.msg.type", Cbor::Text(msg_type.into())),
+        ("ccf.gov.msg.created_at", Cbor::Integer(NOW.into())),
+    ]
+}
+
+#[test]
+fn member_cose_sign1_accepts_active_and_accepted_members_with_ccf_caller() {
+    let Service {
+        mut h,
+        member,
+        accepted,
+        ..
+    } = service();
+    let ok = h.call(member_request(
+        &member,
+        &member.1,
+        &gov_headers("anything"),
+        b"hi",
+    ));
+    assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
+    let body = json_body(&ok);
+    assert_eq!(body["content"], "hi");
+    assert_eq!(
+        body["caller"],
+        json!({ "policy": "member_cose_sign1",
+                "id": hex::encode(sha256(member.1.der()).0),
+                "data": null, "cert": member.1.to_pem(),
+                // JSON.stringify of the ArrayBuffer; its bytes are `content` above.
+                "cose": { "content": {} } })
+    );
+
+    // Accepted (not Active) members pass too, and no ccf.gov.msg.type is required.
+    let created_at_only = [("ccf.gov.msg.created_at", Cbor::Integer(NOW.into()))];
+    let ok = h.call(member_request(
+        &accepted,
+        &accepted.1,
+        &created_at_only,
+        b"yo",
+    ));
+    assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
+    let body = json_body(&ok);
+    assert_eq!(body["content"], "yo");
+    assert_eq!(body["caller"]["policy"], "member_cose_sign1");
+    assert_eq!(
+        body["caller"]["id"],
+        hex::encode(sha256(accepted.1.der()).0).as_str()
+    );
+    assert_eq!(body["caller"]["data"], json!({ "m": 2 }));
+    assert_eq!(body["caller"]["cert"], accepted.1.to_pem().as_str());
+}
+
+#[test]
+fn member_cose_sign1_refuses_users_forgeries_and_alterations_with_ccf_reasons() {
+    let Service {
+        mut h,
+        member,
+        user,
+        stranger,
+        ..
+    } = service();
+    let cose_header = Some(r#"COSE-SIGN1 realm="Signed request access""#);
+
+    // A user's signature: the kid is not a member.
+    let by_user = h.call(member_request(&user, &user.1, &gov_headers("x"), b"hi"));
+    assert_eq!(refused(&by_user), "Signer is not a known member");
+    let body = json_body(&by_user);
+    assert_eq!(
+        body["error"]["details"][0]["auth_policy"],
+        "member_cose_sign1"
+    );
+    assert_eq!(by_user.header("www-authenticate"), cose_header);
+
+    // The stranger claims to be the member: the signature does not verify.
+    let forged = h.call(member_request(
+        &stranger,
+        &member.1,
+        &gov_headers("x"),
+        b"hi",
+    ));
+    assert_eq!(refused(&forged), "Failed to validate COSE Sign1");
+    assert_eq!(forged.header("www-authenticate"), cose_header);
+    let mut altered = member_request(&member, &member.1, &gov_headers("x"), b"hello");
+    let at = altered.body.windows(5).position(|w| w == b"hello").unwrap();
+    altered.body[at] = b'j';
+    assert_eq!(refused(&h.call(altered)), "Failed to validate COSE Sign1");
+
+    let mut json_typed = member_request(&member, &member.1, &gov_headers("x"), b"hi");
+    json_typed.headers = vec![("content-type".into(), "application/json".into())];
+    assert_eq!(
+        refused(&h.call(json_typed)),
+        "Content type is not set to application/cose"
+    );
+    let mut untyped = member_request(&member, &member.1, &gov_headers("x"), b"hi");
+    untyped.headers.clear();
+    assert_eq!(refused(&h.call(untyped)), "Missing content-type header");
+}
+
+#[test]
+fn member_cose_sign1_envelopes_missing_governance_headers_are_ccf_internal_errors() {
+    let Service { mut h, member, .. } = service();
+    let internal = |response: &Response| -> String {
+        assert_eq!(
+            response.status,
+            500,
+            "{}",
+            String::from_utf8_lossy(&response.body)
+        );
+        assert_eq!(response.header("www-authenticate"), None);
+        let body = json_body(response);
+        assert_eq!(body["error"]["code"], "InternalError");
+        body["error"]["message"].as_str().unwrap().to_owned()
+    };
+    // A user_cose_sign1-style envelope (ccf.msg.*): no ccf.gov.msg.created_at.
+    let user_style = [
+        ("ccf.msg.type", Cbor::Text("greeting".into())),
+        ("ccf.msg.created_at", Cbor::Integer(NOW.into())),
+    ];
+    let response = h.call(member_request(&member, &member.1, &user_style, b"hi"));
+    assert_eq!(
+        internal(&response),
+        "Missing created_at in protected header"
+    );
+    let negative = [("ccf.gov.msg.created_at", Cbor::Integer((-1).into()))];
+    let response = h.call(member_request(&member, &member.1, &negative, b"hi"));
+    assert_eq!(
+        internal(&response),
+        "Header parameter created_at must be positive"
+    );
+    // No kid at all.
+    let no_kid = sign1(
+        &member.0,
+        &[(
+            Label::Text("ccf.gov.msg.created_at".into()),
+            Cbor::Integer(NOW.into()),
+        )],
+        b"hi",
+        false,
+    )
+    .unwrap();
+    let mut request = cose_request(no_kid);
+    request.path = "/app/member".into();
+    assert_eq!(
+        internal(&h.call(request)),
+        "Missing kid in protected header"
     );
 }

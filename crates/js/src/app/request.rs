@@ -59,6 +59,14 @@ pub enum JsCaller {
         /// The COSE payload (`caller.cose.content`, an ArrayBuffer).
         content: Vec<u8>,
     },
+    /// Same shape as `UserCoseSign1`, `data` being `member_data` (ccf-app's
+    /// `MemberCOSESign1AuthnIdentity`).
+    MemberCoseSign1 {
+        id: String,
+        data: Json,
+        cert: String,
+        content: Vec<u8>,
+    },
     /// Every sub-identity of an `all_of` policy, in the policy's order.
     AllOf(Vec<JsCaller>),
 }
@@ -74,6 +82,7 @@ impl JsCaller {
             JsCaller::AnyCert { .. } => "any_cert",
             JsCaller::Jwt { .. } => "jwt",
             JsCaller::UserCoseSign1 { .. } => "user_cose_sign1",
+            JsCaller::MemberCoseSign1 { .. } => "member_cose_sign1",
             JsCaller::AllOf(_) => "all_of",
         }
     }
@@ -171,6 +180,12 @@ fn caller_value<'js>(ctx: &Ctx<'js>, caller: &JsCaller) -> rquickjs::Result<Valu
             object.set("jwt", jwt)?;
         }
         JsCaller::UserCoseSign1 {
+            id,
+            data,
+            cert,
+            content,
+        }
+        | JsCaller::MemberCoseSign1 {
             id,
             data,
             cert,

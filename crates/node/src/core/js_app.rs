@@ -13,7 +13,7 @@ use cloister_js::{
 };
 use cloister_kv::{KvError, Tx};
 use cloister_ledger::EntryFlags;
-use cloister_types::{ApiError, ErrorDetail, NodeId, SeqNo, TxId, TxStatus, View};
+use cloister_types::{ApiError, NodeId, SeqNo, TxId, TxStatus, View};
 use serde_json::Value;
 
 use crate::core::execute::{COMMIT_ATTEMPTS_MAX, TRANSACTION_ID_HEADER, conflict_exhausted};
@@ -286,47 +286,23 @@ fn request_seed(node: &NodeId, counter: u64, now_ms: u64) -> u64 {
     u64::from_le_bytes(first)
 }
 
-/// One entry of `authn_policies` as the node runs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum JsPolicy {
-    /// A policy Cloister checks.
-    Known(AuthPolicy),
-    /// A policy CCF has that Cloister does not check yet: it refuses every caller.
-    Unsupported(String),
-}
-
-/// Policies CCF knows that JS endpoints cannot use (member COSE policies are governance's).
-const UNSUPPORTED_POLICIES: &[&str] = &["member_cose_sign1"];
-
-/// Maps the stored names; an unknown name is CCF's 500 "Unknown auth policy: X".
-fn map_policies(policies: &[AuthnPolicy]) -> Result<Vec<JsPolicy>, ApiError> {
-    let one = |name: &str| -> Result<JsPolicy, ApiError> {
-        if let Some(policy) = AuthPolicy::from_name(name) {
-            return Ok(JsPolicy::Known(policy));
-        }
-        if UNSUPPORTED_POLICIES.contains(&name) {
-            return Ok(JsPolicy::Unsupported(name.to_owned()));
-        }
-        Err(ApiError::new(
-            500,
-            "InternalError",
-            format!("Unknown auth policy: {name}"),
-        ))
+/// Maps the stored names to the policies the node runs; an unknown name is CCF's 500
+/// "Unknown auth policy: X".
+fn map_policies(policies: &[AuthnPolicy]) -> Result<Vec<AuthPolicy>, ApiError> {
+    let one = |name: &str| -> Result<AuthPolicy, ApiError> {
+        AuthPolicy::from_name(name).ok_or_else(|| {
+            ApiError::new(500, "InternalError", format!("Unknown auth policy: {name}"))
+        })
     };
     policies
         .iter()
         .map(|policy| match policy {
             AuthnPolicy::Named(name) => one(name),
-            AuthnPolicy::AllOf(names) => {
-                let mut all = Vec::with_capacity(names.len());
-                for name in names {
-                    match one(name)? {
-                        JsPolicy::Known(policy) => all.push(policy),
-                        unsupported @ JsPolicy::Unsupported(_) => return Ok(unsupported),
-                    }
-                }
-                Ok(JsPolicy::Known(AuthPolicy::AllOf(all)))
-            }
+            AuthnPolicy::AllOf(names) => names
+                .iter()
+                .map(|name| one(name))
+                .collect::<Result<Vec<_>, _>>()
+                .map(AuthPolicy::AllOf),
         })
         .collect()
 }
@@ -334,7 +310,7 @@ fn map_policies(policies: &[AuthnPolicy]) -> Result<Vec<JsPolicy>, ApiError> {
 /// Tries the policies in order (CCF's order); the first that accepts gives the caller. When
 /// none does: 401 with one detail per policy, as for built-in endpoints.
 fn js_authenticate(
-    policies: &[JsPolicy],
+    policies: &[AuthPolicy],
     request: &Request,
     tx: &mut Tx,
     now_unix: i64,
@@ -344,20 +320,11 @@ fn js_authenticate(
     }
     let mut details = Vec::with_capacity(policies.len());
     for policy in policies {
-        match policy {
-            JsPolicy::Known(known) => {
-                match authenticate(std::slice::from_ref(known), request, tx, now_unix) {
-                    Ok(caller) => return Ok(js_caller(known, &caller, tx)),
-                    Err(error) => details.extend(error.details),
-                }
-            }
-            JsPolicy::Unsupported(name) => details.push(ErrorDetail {
-                auth_policy: Some(name.clone()),
-                code: "InvalidAuthenticationInfo".to_owned(),
-                message: format!(
-                    "The {name} authentication policy is not supported by Cloister yet"
-                ),
-            }),
+        match authenticate(std::slice::from_ref(policy), request, tx, now_unix) {
+            Ok(caller) => return Ok(js_caller(policy, &caller, tx)),
+            // A malformed COSE envelope: CCF throws, the request ends (500).
+            Err(error) if error.status != 401 => return Err(error),
+            Err(error) => details.extend(error.details),
         }
     }
     Err(ApiError::new(
@@ -370,10 +337,10 @@ fn js_authenticate(
 
 /// The 401 (or other error) response; as in CCF, the last policy tried sets its
 /// `www-authenticate` header (JWT: `Bearer …`, COSE: `COSE-SIGN1 …`).
-fn refusal(policies: &[JsPolicy], error: &ApiError) -> Response {
+fn refusal(policies: &[AuthPolicy], error: &ApiError) -> Response {
     let mut response = Response::error(error);
     let header = match policies.last() {
-        Some(JsPolicy::Known(policy)) if error.status == 401 => policy.www_authenticate(),
+        Some(policy) if error.status == 401 => policy.www_authenticate(),
         _ => None,
     };
     if let Some(value) = header {
@@ -417,6 +384,12 @@ fn js_caller(policy: &AuthPolicy, caller: &Caller, tx: &mut Tx) -> JsCaller {
             data: info_field(tx, USERS_INFO, user.id.as_str(), "user_data"),
             cert: user.cert_pem.clone(),
             content: user.content.clone(),
+        },
+        (_, Caller::MemberCose(member)) => JsCaller::MemberCoseSign1 {
+            id: member.id.as_str().to_owned(),
+            data: info_field(tx, MEMBERS_INFO, member.id.as_str(), "member_data"),
+            cert: member.cert_pem.clone(),
+            content: member.content.clone(),
         },
         (AuthPolicy::NoAuth, _) => JsCaller::NoAuth,
         (_, _) => JsCaller::Unauthenticated,
@@ -473,10 +446,10 @@ mod tests {
             ])
             .unwrap(),
             vec![
-                JsPolicy::Known(AuthPolicy::UserCert),
-                JsPolicy::Known(AuthPolicy::Jwt),
-                JsPolicy::Known(AuthPolicy::UserCoseSign1),
-                JsPolicy::Unsupported("member_cose_sign1".to_owned())
+                AuthPolicy::UserCert,
+                AuthPolicy::Jwt,
+                AuthPolicy::UserCoseSign1,
+                AuthPolicy::MemberCoseSign1
             ]
         );
         assert_eq!(
@@ -485,42 +458,36 @@ mod tests {
                 "any_cert".to_owned()
             ])])
             .unwrap(),
-            vec![JsPolicy::Known(AuthPolicy::AllOf(vec![
+            vec![AuthPolicy::AllOf(vec![
                 AuthPolicy::UserCert,
                 AuthPolicy::AnyCert
-            ]))]
+            ])]
         );
-        let unknown = map_policies(&[named("bogus")]).unwrap_err();
-        assert_eq!(
-            (unknown.status, unknown.message.as_str()),
-            (500, "Unknown auth policy: bogus")
-        );
+        for policies in [
+            vec![named("bogus")],
+            vec![AuthnPolicy::AllOf(vec![
+                "user_cert".to_owned(),
+                "bogus".to_owned(),
+            ])],
+        ] {
+            let unknown = map_policies(&policies).unwrap_err();
+            assert_eq!(
+                (unknown.status, unknown.message.as_str()),
+                (500, "Unknown auth policy: bogus")
+            );
+        }
     }
 
     #[test]
-    fn unsupported_policies_refuse_with_a_detail_saying_so() {
+    fn no_policies_is_unauthenticated_and_no_auth_is_its_own_caller() {
         let store = cloister_kv::Store::new(cloister_kv::LedgerSecrets::with_first([3; 32]));
         let mut tx = store.begin();
-        let policies = [JsPolicy::Unsupported("member_cose_sign1".to_owned())];
-        let error = js_authenticate(&policies, &Request::default(), &mut tx, 0).unwrap_err();
-        assert_eq!(error.status, 401);
-        assert_eq!(
-            error.details[0].auth_policy.as_deref(),
-            Some("member_cose_sign1")
-        );
-        assert!(error.details[0].message.contains("not supported"));
         assert_eq!(
             js_authenticate(&[], &Request::default(), &mut tx, 0).unwrap(),
             JsCaller::Unauthenticated
         );
         assert_eq!(
-            js_authenticate(
-                &[JsPolicy::Known(AuthPolicy::NoAuth)],
-                &Request::default(),
-                &mut tx,
-                0
-            )
-            .unwrap(),
+            js_authenticate(&[AuthPolicy::NoAuth], &Request::default(), &mut tx, 0).unwrap(),
             JsCaller::NoAuth
         );
     }

@@ -223,6 +223,7 @@ fn security_scheme(policy: &AuthPolicy) -> Option<&'static str> {
         | AuthPolicy::AllOf(_) => None,
         AuthPolicy::Jwt => Some("jwt"),
         AuthPolicy::UserCoseSign1 => Some("user_cose_sign1"),
+        AuthPolicy::MemberCoseSign1 => Some("member_cose_sign1"),
     }
 }
 

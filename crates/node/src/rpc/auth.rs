@@ -1,13 +1,14 @@
 //! Authentication policies of certificate-based endpoints (spec/ccf-api.md §1.4 "Policy
 //! behaviour"): the caller's TLS certificate is looked up in the users' or members' table; the
 //! first policy that accepts wins; when none does, 401 with one detail per policy tried.
-//! JWT bearer tokens (`jwt_auth`) and user-signed COSE bodies (`cose_user_auth`) are policies
-//! of JS endpoints too.
+//! JWT bearer tokens (`jwt_auth`) and user- or member-signed COSE bodies (`cose_user_auth`,
+//! `cose_member_auth`) are policies of JS endpoints too.
 
 use cloister_crypto::{Certificate, sha256};
 use cloister_kv::Tx;
 use cloister_types::{ApiError, ErrorDetail, MemberId, UserId};
 
+use crate::rpc::cose_member_auth::{MemberCoseIdentity, authenticate_member_cose};
 use crate::rpc::cose_user_auth::{UserCoseIdentity, WWW_AUTHENTICATE_COSE, authenticate_user_cose};
 use crate::rpc::jwt_auth::{JwtIdentity, WWW_AUTHENTICATE_JWT, authenticate_jwt};
 use crate::rpc::request::Request;
@@ -26,6 +27,8 @@ pub enum AuthPolicy {
     Jwt,
     /// A COSE_Sign1 body signed by a registered user.
     UserCoseSign1,
+    /// A COSE_Sign1 body signed by a registered member (governance headers).
+    MemberCoseSign1,
     /// Every listed policy must accept (JS `{"all_of": [...]}`).
     AllOf(Vec<AuthPolicy>),
 }
@@ -39,6 +42,7 @@ pub enum Caller {
     AnyCert { cert_der: Vec<u8> },
     Jwt(JwtIdentity),
     UserCose(UserCoseIdentity),
+    MemberCose(MemberCoseIdentity),
     AllOf(Vec<Caller>),
 }
 
@@ -52,6 +56,7 @@ impl AuthPolicy {
             AuthPolicy::AnyCert => "any_cert",
             AuthPolicy::Jwt => "jwt",
             AuthPolicy::UserCoseSign1 => "user_cose_sign1",
+            AuthPolicy::MemberCoseSign1 => "member_cose_sign1",
             AuthPolicy::AllOf(_) => "all_of",
         }
     }
@@ -60,7 +65,7 @@ impl AuthPolicy {
     pub fn www_authenticate(&self) -> Option<&'static str> {
         match self {
             AuthPolicy::Jwt => Some(WWW_AUTHENTICATE_JWT),
-            AuthPolicy::UserCoseSign1 => Some(WWW_AUTHENTICATE_COSE),
+            AuthPolicy::UserCoseSign1 | AuthPolicy::MemberCoseSign1 => Some(WWW_AUTHENTICATE_COSE),
             AuthPolicy::AllOf(policies) => policies.iter().rev().find_map(Self::www_authenticate),
             _ => None,
         }
@@ -75,12 +80,14 @@ impl AuthPolicy {
             "any_cert" => AuthPolicy::AnyCert,
             "jwt" => AuthPolicy::Jwt,
             "user_cose_sign1" => AuthPolicy::UserCoseSign1,
+            "member_cose_sign1" => AuthPolicy::MemberCoseSign1,
             _ => return None,
         })
     }
 
-    /// Checks the caller against this one policy; the error is the reason CCF gives.
-    fn check(&self, request: &Request, tx: &mut Tx, now_unix: i64) -> Result<Caller, String> {
+    /// Checks the caller against this one policy; the error is the reason CCF gives, or an
+    /// error that ends the request.
+    fn check(&self, request: &Request, tx: &mut Tx, now_unix: i64) -> Result<Caller, Refusal> {
         match self {
             AuthPolicy::NoAuth => Ok(Caller::Unauthenticated),
             AuthPolicy::AnyCert => {
@@ -128,8 +135,11 @@ impl AuthPolicy {
                     cert_der: der.clone(),
                 })
             }
-            AuthPolicy::Jwt => authenticate_jwt(request, tx, now_unix).map(Caller::Jwt),
-            AuthPolicy::UserCoseSign1 => authenticate_user_cose(request, tx).map(Caller::UserCose),
+            AuthPolicy::Jwt => Ok(Caller::Jwt(authenticate_jwt(request, tx, now_unix)?)),
+            AuthPolicy::UserCoseSign1 => Ok(Caller::UserCose(authenticate_user_cose(request, tx)?)),
+            AuthPolicy::MemberCoseSign1 => {
+                authenticate_member_cose(request, tx).map(Caller::MemberCose)
+            }
             AuthPolicy::AllOf(policies) => {
                 let callers = policies
                     .iter()
@@ -155,7 +165,8 @@ pub fn authenticate(
     for policy in policies {
         match policy.check(request, tx, now_unix) {
             Ok(caller) => return Ok(caller),
-            Err(message) => details.push(ErrorDetail {
+            Err(Refusal::Fatal(error)) => return Err(error),
+            Err(Refusal::Reason(message)) => details.push(ErrorDetail {
                 auth_policy: Some(policy.name().to_owned()),
                 code: "InvalidAuthenticationInfo".to_owned(),
                 message,
@@ -168,6 +179,27 @@ pub fn authenticate(
         "Invalid authentication credentials.",
     )
     .with_details(details))
+}
+
+/// Why a policy did not accept the caller.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// CCF's reason, listed in the 401's details; the next policy is tried.
+    Reason(String),
+    /// What CCF throws (a malformed COSE envelope): the request ends with this error.
+    Fatal(ApiError),
+}
+
+impl From<String> for Refusal {
+    fn from(reason: String) -> Refusal {
+        Refusal::Reason(reason)
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(reason: &str) -> Refusal {
+        Refusal::Reason(reason.to_owned())
+    }
 }
 
 fn registered(tx: &mut Tx, table: &str, id: &str, missing: &str) -> Result<(), String> {

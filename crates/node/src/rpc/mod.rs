@@ -3,6 +3,7 @@
 //! endpoint runs, who the caller is, and what the error is when none does.
 
 mod auth;
+mod cose_member_auth;
 mod cose_user_auth;
 mod jwt_auth;
 mod path_template;
@@ -10,6 +11,7 @@ mod registry;
 mod request;
 
 pub use auth::{AuthPolicy, Caller, authenticate};
+pub use cose_member_auth::MemberCoseIdentity;
 pub use cose_user_auth::{UserCoseIdentity, WWW_AUTHENTICATE_COSE};
 pub use jwt_auth::{JwtIdentity, WWW_AUTHENTICATE_JWT};
 pub use path_template::{PathParams, PathTemplate};
