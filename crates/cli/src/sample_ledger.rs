@@ -244,7 +244,8 @@ impl Sink {
                     | Output::Peers { .. }
                     | Output::Voted { .. }
                     | Output::WriteSnapshot { .. }
-                    | Output::CommitSnapshot { .. } => {}
+                    | Output::CommitSnapshot { .. }
+                    | Output::LaunchProcess { .. } => {}
                     Output::TruncateLedger { after } => {
                         anyhow::bail!("a single node rolled back to {after}")
                     }

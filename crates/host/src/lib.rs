@@ -15,6 +15,7 @@ mod ledger_writer;
 mod limits;
 mod linger;
 mod node_driver;
+mod process_launcher;
 pub mod peer;
 mod response;
 mod server;

@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::handler::{HostRequest, HostResponse, RequestHandler};
 use crate::ledger_writer::LedgerDirWriter;
+use crate::process_launcher::ProcessLauncher;
 
 /// CCF's host ticks the node every 10 ms (`tick_interval`).
 const TICK_INTERVAL_MS: u64 = 10;
@@ -58,6 +59,8 @@ pub struct NodeDriver {
     replies: BTreeMap<u64, oneshot::Sender<Response>>,
     next_request: u64,
     started: Instant,
+    /// Runs the processes JS handlers ask for (`ccf.host.triggerSubprocess`).
+    launcher: ProcessLauncher,
 }
 
 impl std::fmt::Debug for NodeDriver {
@@ -97,6 +100,7 @@ impl NodeDriver {
             replies: BTreeMap::new(),
             next_request: 0,
             started: Instant::now(),
+            launcher: ProcessLauncher::default(),
         };
         (driver, NodeHandle { sender })
     }
@@ -223,6 +227,7 @@ impl NodeDriver {
                             write_vote(path, view.0, voted_for.as_str())?;
                         }
                     }
+                    Output::LaunchProcess { args, stdin } => self.launcher.launch(args, stdin),
                     Output::Peers { nodes } => {
                         if let Some(peers) = &self.peers {
                             let nodes = nodes

@@ -105,7 +105,9 @@ impl Cluster {
                         self.committed_snapshots
                             .insert(index, (format!("{name}.committed"), bytes));
                     }
-                    Output::CommitLedger { .. } | Output::Peers { .. } => {}
+                    Output::CommitLedger { .. }
+                    | Output::Peers { .. }
+                    | Output::LaunchProcess { .. } => {}
                 }
             }
             match appended {

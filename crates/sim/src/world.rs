@@ -361,6 +361,9 @@ impl World {
                     let text = format!("{} snapshot {name}", self.nodes[index].name());
                     self.line(text);
                 }
+                // The simulator launches nothing: a host process is outside the simulated world
+                // and cannot affect the nodes (CCF's host runs it fire and forget).
+                Output::LaunchProcess { .. } => {}
             }
         }
         self.refresh(index);

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::core::execute::{COMMIT_ATTEMPTS_MAX, TRANSACTION_ID_HEADER, conflict_exhausted};
 use crate::core::historical_cache::NodeHistorical;
-use crate::core::{NodeCore, TxStatusIndex};
+use crate::core::{NodeCore, Output, TxStatusIndex};
 use crate::error::NodeError;
 use crate::rpc::{AuthPolicy, Caller, PathParams, PathTemplate, Request, Response, authenticate};
 use crate::tables::{MEMBERS_CERTS, MEMBERS_INFO, USERS_CERTS, USERS_INFO};
@@ -138,10 +138,17 @@ impl NodeCore {
             let outcome = self
                 .js_app()
                 .handle(&mut tx, properties, &js_request, &caller);
-            let js_response = match outcome {
+            let mut js_response = match outcome {
                 Ok(response) => response,
                 Err(failure) => return to_response(failure.response()),
             };
+            // CCF writes each launch to its host as the handler runs (a failed call has none).
+            for launch in std::mem::take(&mut js_response.launches) {
+                self.outputs.push_back(Output::LaunchProcess {
+                    args: launch.args,
+                    stdin: launch.stdin,
+                });
+            }
             if !js_response.apply_writes {
                 return to_response(js_response); // discarded: no commit, no transaction id
             }

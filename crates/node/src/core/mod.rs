@@ -86,6 +86,13 @@ pub enum Output {
     WriteSnapshot { name: String, bytes: Vec<u8> },
     /// Append `receipt` to snapshot `name` and rename it `<name>.committed`.
     CommitSnapshot { name: String, receipt: Vec<u8> },
+    /// Launch a process on the host, fire and forget: a JS handler called
+    /// `ccf.host.triggerSubprocess(args[, stdin])` (CCF 6.x). Sent as CCF does, while the request
+    /// runs: whether or not its transaction commits, and again if a conflict re-runs it.
+    LaunchProcess {
+        args: Vec<String>,
+        stdin: Option<Vec<u8>>,
+    },
     /// The node voted in `view`: persist it before carrying out later outputs, and give it
     /// back to [`NodeCore::restart`] (a node must never vote twice in one view).
     Voted { view: View, voted_for: NodeId },

@@ -203,7 +203,8 @@ impl Harness {
                 | Output::Peers { .. }
                 | Output::Voted { .. }
                 | Output::WriteSnapshot { .. }
-                | Output::CommitSnapshot { .. } => {}
+                | Output::CommitSnapshot { .. }
+                | Output::LaunchProcess { .. } => {}
             }
         }
         response.expect("a response")
