@@ -245,7 +245,8 @@ impl Sink {
                     | Output::Voted { .. }
                     | Output::WriteSnapshot { .. }
                     | Output::CommitSnapshot { .. }
-                    | Output::LaunchProcess { .. } => {}
+                    | Output::LaunchProcess { .. }
+                    | Output::ReadLedger { .. } => {}
                     Output::TruncateLedger { after } => {
                         anyhow::bail!("a single node rolled back to {after}")
                     }

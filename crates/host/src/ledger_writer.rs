@@ -158,6 +158,11 @@ impl LedgerDirWriter {
         Ok((writer, disk))
     }
 
+    /// The directory the chunk files are in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Seqno the next appended entry gets.
     pub fn next_seqno(&self) -> u64 {
         self.next_seqno

@@ -14,6 +14,7 @@ use cloister_types::{ApiError, NodeId, SeqNo};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::handler::{HostRequest, HostResponse, RequestHandler};
+use crate::ledger_reader::{LedgerRead, spawn_read};
 use crate::ledger_writer::LedgerDirWriter;
 use crate::process_launcher::ProcessLauncher;
 
@@ -23,6 +24,9 @@ const TICK_INTERVAL_MS: u64 = 10;
 const REQUEST_QUEUE_MAX: usize = 4096;
 /// Inputs taken in one batch before the ledger is synced and the node told.
 const INPUTS_PER_BATCH_MAX: usize = 512;
+/// Ledger reads answered and not yet taken by the node (the node bounds its outstanding reads
+/// well below this).
+const LEDGER_READ_ANSWERS_MAX: usize = 64;
 
 type Pending = (Request, oneshot::Sender<Response>);
 
@@ -59,6 +63,9 @@ pub struct NodeDriver {
     replies: BTreeMap<u64, oneshot::Sender<Response>>,
     next_request: u64,
     started: Instant,
+    /// Where reads of old ledger entries (`Output::ReadLedger`, off this thread) answer.
+    ledger_reads: mpsc::Sender<LedgerRead>,
+    ledger_answers: mpsc::Receiver<LedgerRead>,
     /// Runs the processes JS handlers ask for (`ccf.host.triggerSubprocess`).
     launcher: ProcessLauncher,
 }
@@ -90,6 +97,7 @@ impl NodeDriver {
     /// A driver continuing `ledger` (a restarted node's, from [`LedgerDirWriter::resume`]).
     pub fn with_ledger(core: NodeCore, ledger: LedgerDirWriter) -> (NodeDriver, NodeHandle) {
         let (sender, requests) = mpsc::channel(REQUEST_QUEUE_MAX);
+        let (ledger_reads, ledger_answers) = mpsc::channel(LEDGER_READ_ANSWERS_MAX);
         let driver = NodeDriver {
             core,
             ledger,
@@ -100,6 +108,8 @@ impl NodeDriver {
             replies: BTreeMap::new(),
             next_request: 0,
             started: Instant::now(),
+            ledger_reads,
+            ledger_answers,
             launcher: ProcessLauncher::default(),
         };
         (driver, NodeHandle { sender })
@@ -141,6 +151,9 @@ impl NodeDriver {
                 frame = next_frame(&mut self.peers) => {
                     let Some((from, bytes)) = frame else { break };
                     self.core.handle(Input::Peer { from, bytes });
+                }
+                Some((from, to, entries)) = self.ledger_answers.recv() => {
+                    self.core.handle(Input::LedgerEntries { from, to, entries });
                 }
                 _ = ticker.tick() => {
                     let now_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -228,6 +241,13 @@ impl NodeDriver {
                         }
                     }
                     Output::LaunchProcess { args, stdin } => self.launcher.launch(args, stdin),
+                    Output::ReadLedger { from, to } => {
+                        // The entries asked for are committed, so persisted here; what the
+                        // writer still buffers goes to the file before another thread reads it.
+                        self.ledger.flush()?;
+                        let dir = self.ledger.dir().to_path_buf();
+                        spawn_read(dir, from, to, self.ledger_reads.clone());
+                    }
                     Output::Peers { nodes } => {
                         if let Some(peers) = &self.peers {
                             let nodes = nodes

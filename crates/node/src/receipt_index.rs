@@ -56,6 +56,15 @@ impl ReceiptIndex {
         self.signatures.insert(seqno, entry);
     }
 
+    /// The write-set digest (SHA-256 of the whole entry) of the transaction at `seqno`, while
+    /// its leaf is held: an entry read back from the ledger files is checked against it.
+    pub fn write_set_digest(&self, seqno: SeqNo) -> Option<Sha256Hash> {
+        let first = self.leaves.front()?.0;
+        let index = usize::try_from(seqno.0.checked_sub(first.0)?).ok()?;
+        let (found, components) = self.leaves.get(index)?;
+        (*found == seqno).then_some(components.write_set_digest)
+    }
+
     /// The receipt of `seqno` from the first signature after it at or below `committed`.
     /// A signature transaction's receipt is its own signature over the root (CCF: `leaf` = root).
     pub fn receipt(&self, seqno: SeqNo, committed: SeqNo) -> Result<Receipt, NodeError> {

@@ -107,7 +107,8 @@ impl Cluster {
                     }
                     Output::CommitLedger { .. }
                     | Output::Peers { .. }
-                    | Output::LaunchProcess { .. } => {}
+                    | Output::LaunchProcess { .. }
+                    | Output::ReadLedger { .. } => {}
                 }
             }
             match appended {

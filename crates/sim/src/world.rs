@@ -324,6 +324,7 @@ impl World {
                 outputs.push(output);
             }
         }
+        let mut reads = Vec::new();
         for output in outputs {
             match output {
                 Output::Respond { session, response } => self.respond(session, response),
@@ -364,7 +365,18 @@ impl World {
                 // The simulator launches nothing: a host process is outside the simulated world
                 // and cannot affect the nodes (CCF's host runs it fire and forget).
                 Output::LaunchProcess { .. } => {}
+                Output::ReadLedger { from, to } => reads.push((from, to)),
             }
+        }
+        // Historical queries older than a node's in-memory log: answered at once from its
+        // simulated disk (no randomness drawn; the workload issues none today).
+        for (from, to) in reads {
+            let disk = &self.nodes[index].disk;
+            let entries = (from.0..=to.0)
+                .map(|seqno| disk.bytes(SeqNo(seqno)).map(<[u8]>::to_vec))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| format!("seqnos {from} to {to} are not on the simulated disk"));
+            self.input(index, Input::LedgerEntries { from, to, entries });
         }
         self.refresh(index);
     }

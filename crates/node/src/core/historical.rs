@@ -2,23 +2,29 @@
 //! "Historical-query semantics"): CCF's `read_write_adapter_v4` for `mode: "historical"`
 //! endpoints, and the node's side of `ccf.historical.getStateRange`.
 //!
-//! A historical state is built from what the node holds in memory: the entry at the seqno (Raft
-//! keeps persisted entries until it compacts below a snapshot), its write set decrypted with the
+//! A historical state is built from the entry at the seqno, its write set decrypted with the
 //! ledger secrets (`cloister_kv::read_write_set`: only what that transaction wrote, as CCF's
-//! historical store), and its receipt (`ReceiptIndex`) in CCF's JavaScript shape. Entries no
-//! longer held in memory are not read back from the ledger files (yet): such queries get a 501
-//! naming the reason rather than a 202 that would never turn into an answer.
+//! historical store), and its receipt (`ReceiptIndex`) in CCF's JavaScript shape. The entry comes
+//! from consensus's in-memory log while Raft holds it; once Raft has compacted it away, the node
+//! asks its host to read it back from the ledger files ([`Output::ReadLedger`]) and answers 202
+//! meanwhile, as CCF does. An entry read back is used only if its SHA-256 is the write-set digest
+//! of that seqno's Merkle leaf, which the node keeps for the last
+//! [`RECEIPT_INDEX_TRANSACTIONS_MAX`] transactions; older ones get a 501 naming the reason. A read
+//! the host fails (or never answers) turns into a 500 for the query that needed it.
 
+use cloister_crypto::sha256;
 use cloister_js::{EndpointMode, HistoricalState};
 use cloister_kv::read_write_set;
 use cloister_merkle::{Receipt, ReceiptContents};
 use cloister_types::{ApiError, SeqNo, TxId, TxStatus};
 use serde_json::{Value, json};
 
-use crate::core::NodeCore;
+use super::historical_fetch::Lookup;
 use crate::core::execute::TRANSACTION_ID_HEADER;
+use crate::core::{NodeCore, Output};
 use crate::endpoints::common::status_name;
 use crate::error::NodeError;
+use crate::receipt_index::RECEIPT_INDEX_TRANSACTIONS_MAX;
 use crate::rpc::Response;
 
 /// Why a committed transaction's state cannot be built now.
@@ -26,6 +32,8 @@ use crate::rpc::Response;
 pub(crate) enum Unavailable {
     /// No signature covers it yet: CCF's "fetching" answer (202) fits.
     NotYetSigned,
+    /// Its entry is being read back from the ledger files: 202.
+    Fetching,
     /// Its entry or receipt material is no longer held in memory.
     NotHeld(String),
     /// Anything else (a damaged entry, a missing ledger secret).
@@ -44,6 +52,7 @@ impl NodeCore {
     ) -> Result<(), Response> {
         self.historical.set_target(None);
         self.historical.expire(self.now_ms);
+        self.historical.fetches.expire(self.now_ms);
         self.fetch_historical_ranges();
         if mode != EndpointMode::Historical {
             return Ok(());
@@ -70,12 +79,15 @@ impl NodeCore {
                 return Err(response);
             }
         }
-        match self.historical_state(txid.seqno) {
+        let state = self
+            .ensure_entries(txid.seqno, txid.seqno)
+            .and_then(|()| self.historical_state(txid.seqno));
+        match state {
             Ok(state) => {
                 self.historical.set_target(Some(state));
                 Ok(())
             }
-            Err(Unavailable::NotYetSigned) => Err(fetching(txid)),
+            Err(Unavailable::NotYetSigned | Unavailable::Fetching) => Err(fetching(txid)),
             Err(Unavailable::NotHeld(reason)) => Err(Response::error(&ApiError::new(
                 501,
                 "NotImplemented",
@@ -89,45 +101,173 @@ impl NodeCore {
         }
     }
 
-    /// Builds every range `getStateRange` asked for since the last request (CCF's host fetches
-    /// them asynchronously; here they are in memory). A range that cannot be built is stored as
-    /// a failure, thrown at the next call, rather than left fetching for ever.
+    /// Builds every range `getStateRange` asked for whose entries are all at hand (asking the
+    /// host to read back the ones consensus no longer holds). A range that cannot be built is
+    /// stored as a failure, thrown at the next call, rather than left fetching for ever.
     pub(crate) fn fetch_historical_ranges(&mut self) {
         for (handle, start, end) in self.historical.pending() {
-            let fetched = self.historical_range(start, end);
+            let fetched = match self.historical_range(start, end) {
+                Ok(states) => Ok(states),
+                Err(Unavailable::Fetching) => continue,
+                Err(Unavailable::NotYetSigned) => {
+                    Err(format!("seqnos {start} to {end} are not all signed yet"))
+                }
+                Err(Unavailable::NotHeld(reason) | Unavailable::Failed(reason)) => Err(reason),
+            };
             self.historical.fulfil(handle, fetched);
         }
     }
 
-    fn historical_range(&self, start: SeqNo, end: SeqNo) -> Result<Vec<HistoricalState>, String> {
+    /// After a request: starts the work for ranges it asked for (a cheap check otherwise).
+    pub(crate) fn fetch_new_historical_ranges(&mut self) {
+        if self.historical.take_asked() {
+            self.fetch_historical_ranges();
+        }
+    }
+
+    fn historical_range(
+        &mut self,
+        start: SeqNo,
+        end: SeqNo,
+    ) -> Result<Vec<HistoricalState>, Unavailable> {
         let committed = self.statuses.committed().seqno;
         if end > committed {
-            return Err(format!(
+            return Err(Unavailable::Failed(format!(
                 "seqno {end} is not committed (the last committed seqno is {committed})"
-            ));
+            )));
         }
+        self.ensure_entries(start, end)?;
         (start.0..=end.0)
-            .map(|seqno| {
-                self.historical_state(SeqNo(seqno))
-                    .map_err(|unavailable| match unavailable {
-                        Unavailable::NotYetSigned => format!("seqno {seqno} is not signed yet"),
-                        Unavailable::NotHeld(reason) | Unavailable::Failed(reason) => reason,
-                    })
-            })
+            .map(|seqno| self.historical_state(SeqNo(seqno)))
             .collect()
     }
 
-    /// The state of the committed transaction at `seqno`.
+    /// Makes sure the committed entries `start..=end` are at hand: held by consensus, or read
+    /// back and verified. Asks the host to read the missing ones (`Fetching`); reports a failed
+    /// read once (`Failed`); `NotHeld` if an entry could not be verified once read back.
+    fn ensure_entries(&mut self, start: SeqNo, end: SeqNo) -> Result<(), Unavailable> {
+        let now_ms = self.now_ms;
+        let mut missing: Vec<(SeqNo, SeqNo)> = Vec::new();
+        let mut reading = false;
+        let mut failed = None;
+        for seqno in (start.0..=end.0).map(SeqNo) {
+            if self.raft.entry(seqno).is_some() {
+                continue;
+            }
+            match self.historical.fetches.lookup(seqno, now_ms) {
+                Lookup::Held(_) => {}
+                Lookup::Reading => reading = true,
+                Lookup::Failed(reason) => {
+                    failed.get_or_insert(reason);
+                }
+                Lookup::Missing => {
+                    if self.receipts.write_set_digest(seqno).is_none() {
+                        return Err(Unavailable::NotHeld(format!(
+                            "the entry at seqno {seqno} is no longer held in memory (consensus \
+                             compacted its log below seqno {}) and is older than the last \
+                             {RECEIPT_INDEX_TRANSACTIONS_MAX} transactions whose digests the \
+                             node keeps to check entries read back from the ledger files",
+                            self.raft.first_held_seqno()
+                        )));
+                    }
+                    match missing.last_mut() {
+                        Some((_, to)) if to.next() == seqno => *to = seqno,
+                        _ => missing.push((seqno, seqno)),
+                    }
+                }
+            }
+        }
+        if let Some(reason) = failed {
+            return Err(Unavailable::Failed(reason));
+        }
+        for (from, to) in &missing {
+            for (from, to) in self.historical.fetches.start_reads(*from, *to, now_ms) {
+                self.outputs.push_back(Output::ReadLedger { from, to });
+            }
+        }
+        if reading || !missing.is_empty() {
+            return Err(Unavailable::Fetching);
+        }
+        Ok(())
+    }
+
+    /// The host's answer to `ReadLedger { from, to }`: entries that match the node's Merkle
+    /// history are kept for historical queries; anything else is recorded as a failure for the
+    /// query that needs it. Ranges waiting for these entries are then built.
+    pub(crate) fn on_ledger_entries(
+        &mut self,
+        from: SeqNo,
+        to: SeqNo,
+        entries: Result<Vec<Vec<u8>>, String>,
+    ) {
+        let now_ms = self.now_ms;
+        if !self.historical.fetches.finish_read(from, to) {
+            return;
+        }
+        let fetches = &mut self.historical.fetches;
+        match entries {
+            Err(reason) => fetches.fail(
+                from,
+                to,
+                format!(
+                    "the host could not read seqnos {from} to {to} back from the ledger files: \
+                     {reason}"
+                ),
+                now_ms,
+            ),
+            Ok(entries) if entries.len() as u64 != to.0 - from.0 + 1 => fetches.fail(
+                from,
+                to,
+                format!(
+                    "the host read {} entries back from the ledger files for seqnos {from} to \
+                     {to}",
+                    entries.len()
+                ),
+                now_ms,
+            ),
+            Ok(entries) => {
+                for (seqno, entry) in (from.0..=to.0).map(SeqNo).zip(entries) {
+                    match self.receipts.write_set_digest(seqno) {
+                        Some(expected) if sha256(&entry) == expected => {
+                            self.historical.fetches.keep(seqno, entry, now_ms);
+                        }
+                        expected => {
+                            let reason = match expected {
+                                Some(expected) => format!(
+                                    "the entry read back from the ledger files at seqno \
+                                     {seqno} does not match the node's Merkle history (SHA-256 \
+                                     {}, where its leaf says {}): refused",
+                                    sha256(&entry).to_hex(),
+                                    expected.to_hex()
+                                ),
+                                None => format!(
+                                    "seqno {seqno} is no longer held for checking entries read \
+                                     back from the ledger files"
+                                ),
+                            };
+                            self.historical.fetches.fail(seqno, seqno, reason, now_ms);
+                        }
+                    }
+                }
+            }
+        }
+        self.fetch_historical_ranges();
+    }
+
+    /// The state of the committed transaction at `seqno`, whose entry is at hand
+    /// ([`NodeCore::ensure_entries`]).
     pub(crate) fn historical_state(&self, seqno: SeqNo) -> Result<HistoricalState, Unavailable> {
-        let entry = self.raft.entry(seqno).ok_or_else(|| {
-            Unavailable::NotHeld(format!(
-                "the entry at seqno {seqno} is no longer held in memory (consensus compacted its \
-                 log below seqno {}), and Cloister does not read historical entries back from \
-                 the ledger files yet",
-                self.raft.first_held_seqno()
-            ))
-        })?;
-        let write_set = read_write_set(self.store.secrets(), &entry.data)
+        let entry = self
+            .raft
+            .entry(seqno)
+            .map(|entry| entry.data.as_slice())
+            .or_else(|| self.historical.fetches.entry(seqno))
+            .ok_or_else(|| {
+                Unavailable::NotHeld(format!(
+                    "the entry at seqno {seqno} is neither held in memory nor read back"
+                ))
+            })?;
+        let write_set = read_write_set(self.store.secrets(), entry)
             .map_err(|error| Unavailable::Failed(error.to_string()))?;
         let receipt = self
             .receipts

@@ -2,11 +2,13 @@
 //! states are kept per handle until `dropCachedStates(handle)`, until they expire, or until the
 //! handle is reused for another range. A range asked for the first time is "being fetched": the
 //! call answers `null` (the application answers 202), and the node builds the states before its
-//! next JavaScript request ([`NodeCore::fetch_historical_ranges`](super::NodeCore)), as CCF's
-//! host fetches ledger entries asynchronously.
+//! next JavaScript request ([`NodeCore::fetch_historical_ranges`](super::NodeCore)) or once the
+//! ledger entries it asked its host for arrive, as CCF's host fetches ledger entries
+//! asynchronously.
 //!
-//! The cache is shared (`Rc`) between the node and the per-request [`NodeHistorical`] that the
-//! JavaScript runtime holds; both live on the node's thread.
+//! The states are shared (`Rc`) between the node and the per-request [`NodeHistorical`] that the
+//! JavaScript runtime holds; both live on the node's thread. The entries read back from the
+//! ledger files ([`LedgerFetches`]) belong to the node alone.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -15,19 +17,27 @@ use std::rc::Rc;
 use cloister_js::{HistoricalHost, HistoricalState};
 use cloister_types::SeqNo;
 
+use super::historical_fetch::LedgerFetches;
+
 /// Most seqnos one `getStateRange` call may ask for (CCF's logging sample pages by 2001).
 pub(crate) const HISTORICAL_RANGE_SEQNOS_MAX: u64 = 10_000;
 /// Most states the cache holds over every handle; the least recently used ranges go first.
 pub(crate) const HISTORICAL_CACHE_STATES_MAX: usize = 50_000;
 
-/// The cache and the target of the current `mode: "historical"` request.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct HistoricalCache(Rc<RefCell<CacheState>>);
+/// The cache, the target of the current `mode: "historical"` request, and the ledger reads.
+#[derive(Debug, Default)]
+pub(crate) struct HistoricalCache {
+    states: Rc<RefCell<CacheState>>,
+    /// Entries read back from the ledger files, and the reads under way.
+    pub(crate) fetches: LedgerFetches,
+}
 
 #[derive(Debug, Default)]
 struct CacheState {
     ranges: BTreeMap<u64, CachedRange>,
     target: Option<Rc<HistoricalState>>,
+    /// A range was asked for since the node last looked at the pending ones.
+    asked: bool,
 }
 
 #[derive(Debug)]
@@ -64,19 +74,19 @@ impl HistoricalCache {
     /// The view one JavaScript request gets, at the node's time `now_ms`.
     pub(crate) fn for_request(&self, now_ms: u64) -> NodeHistorical {
         NodeHistorical {
-            cache: self.clone(),
+            states: Rc::clone(&self.states),
             now_ms,
         }
     }
 
     /// Sets (or clears) the target of the request about to run.
     pub(crate) fn set_target(&self, target: Option<HistoricalState>) {
-        self.0.borrow_mut().target = target.map(Rc::new);
+        self.states.borrow_mut().target = target.map(Rc::new);
     }
 
     /// Ranges asked for and not fetched yet: `(handle, start, end)`.
     pub(crate) fn pending(&self) -> Vec<(u64, SeqNo, SeqNo)> {
-        self.0
+        self.states
             .borrow()
             .ranges
             .iter()
@@ -88,7 +98,7 @@ impl HistoricalCache {
     /// Stores what fetching `handle`'s range gave, then evicts the least recently used other
     /// ranges while the cache holds too many states.
     pub(crate) fn fulfil(&self, handle: u64, fetched: Result<Vec<HistoricalState>, String>) {
-        let mut state = self.0.borrow_mut();
+        let mut state = self.states.borrow_mut();
         let Some(range) = state.ranges.get_mut(&handle) else {
             return;
         };
@@ -110,9 +120,14 @@ impl HistoricalCache {
         }
     }
 
+    /// Whether a range was asked for since the last call.
+    pub(crate) fn take_asked(&self) -> bool {
+        std::mem::take(&mut self.states.borrow_mut().asked)
+    }
+
     /// Forgets ranges unused for longer than their expiry.
     pub(crate) fn expire(&self, now_ms: u64) {
-        self.0
+        self.states
             .borrow_mut()
             .ranges
             .retain(|_, range| range.last_used_ms.saturating_add(range.expiry_ms) >= now_ms);
@@ -122,13 +137,13 @@ impl HistoricalCache {
 /// The node's historical queries for one JavaScript request.
 #[derive(Debug)]
 pub(crate) struct NodeHistorical {
-    cache: HistoricalCache,
+    states: Rc<RefCell<CacheState>>,
     now_ms: u64,
 }
 
 impl HistoricalHost for NodeHistorical {
     fn target_state(&self) -> Option<Rc<HistoricalState>> {
-        self.cache.0.borrow().target.clone()
+        self.states.borrow().target.clone()
     }
 
     fn state_range(
@@ -149,7 +164,7 @@ impl HistoricalHost for NodeHistorical {
             ));
         }
         let expiry_ms = seconds_until_expiry.saturating_mul(1000);
-        let mut state = self.cache.0.borrow_mut();
+        let mut state = self.states.borrow_mut();
         if let Some(range) = state.ranges.get_mut(&handle)
             && range.start == start
             && range.end == end
@@ -167,6 +182,7 @@ impl HistoricalHost for NodeHistorical {
             };
         }
         // A new handle, or one reused for another range: fetch (again).
+        state.asked = true;
         state.ranges.insert(
             handle,
             CachedRange {
@@ -181,7 +197,7 @@ impl HistoricalHost for NodeHistorical {
     }
 
     fn drop_cached_states(&self, handle: u64) -> bool {
-        self.cache.0.borrow_mut().ranges.remove(&handle).is_some()
+        self.states.borrow_mut().ranges.remove(&handle).is_some()
     }
 }
 
@@ -283,7 +299,7 @@ mod tests {
                 .unwrap();
             fetch_all(&cache);
         }
-        let held = cache.0.borrow().held_states();
+        let held = cache.states.borrow().held_states();
         assert!(held <= HISTORICAL_CACHE_STATES_MAX, "{held}");
         // The first (least recently used) went; the last is there.
         let host = cache.for_request(ranges);

@@ -10,6 +10,7 @@ mod frontends;
 mod gov_host;
 mod historical;
 mod historical_cache;
+mod historical_fetch;
 mod js_app;
 mod settings;
 mod signing;
@@ -58,6 +59,14 @@ pub enum Input {
     Persisted { up_to: SeqNo },
     /// Bytes another node's `SendPeer` produced, from the channel that authenticated `from`.
     Peer { from: NodeId, bytes: Vec<u8> },
+    /// The answer to [`Output::ReadLedger`] `{ from, to }`: every entry from `from` to `to` in
+    /// seqno order, read back from the ledger files, or why the host could not read them. The
+    /// node checks each entry against its Merkle history before using it.
+    LedgerEntries {
+        from: SeqNo,
+        to: SeqNo,
+        entries: Result<Vec<Vec<u8>>, String>,
+    },
 }
 
 /// What the node asks the host to do.
@@ -96,6 +105,10 @@ pub enum Output {
     /// The node voted in `view`: persist it before carrying out later outputs, and give it
     /// back to [`NodeCore::restart`] (a node must never vote twice in one view).
     Voted { view: View, voted_for: NodeId },
+    /// Read the committed entries `from..=to` back from the ledger files (off the node's
+    /// thread) and answer with [`Input::LedgerEntries`]: historical queries of entries consensus
+    /// no longer holds in memory. At most a few are outstanding, never two for one seqno.
+    ReadLedger { from: SeqNo, to: SeqNo },
 }
 
 /// What a node that crashed finds on its disk.
@@ -489,13 +502,18 @@ impl NodeCore {
                 }
                 self.expire_forwards();
             }
-            Input::Request { session, request } => match self.execute(&request) {
-                execute::Dispatch::Respond(response) => {
-                    self.outputs
-                        .push_back(Output::Respond { session, response });
+            Input::Request { session, request } => {
+                match self.execute(&request) {
+                    execute::Dispatch::Respond(response) => {
+                        self.outputs
+                            .push_back(Output::Respond { session, response });
+                    }
+                    execute::Dispatch::Forward => self.forward(session, request),
                 }
-                execute::Dispatch::Forward => self.forward(session, request),
-            },
+                // Ranges `getStateRange` asked for start their ledger reads now, not at the
+                // next request.
+                self.fetch_new_historical_ranges();
+            }
             Input::Persisted { up_to } => {
                 if let Some(view) = self.statuses.view_at(up_to) {
                     let up_to = TxId { view, seqno: up_to };
@@ -508,6 +526,9 @@ impl NodeCore {
                 if let Ok(message) = crate::peer_wire::decode(&bytes) {
                     self.on_peer_message(from, message);
                 }
+            }
+            Input::LedgerEntries { from, to, entries } => {
+                self.on_ledger_entries(from, to, entries);
             }
         }
     }

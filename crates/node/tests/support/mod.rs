@@ -204,7 +204,8 @@ impl Harness {
                 | Output::Voted { .. }
                 | Output::WriteSnapshot { .. }
                 | Output::CommitSnapshot { .. }
-                | Output::LaunchProcess { .. } => {}
+                | Output::LaunchProcess { .. }
+                | Output::ReadLedger { .. } => {}
             }
         }
         response.expect("a response")
