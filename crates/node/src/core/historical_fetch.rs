@@ -204,8 +204,15 @@ impl LedgerFetches {
             self.fail(from, to, reason, now_ms);
         }
         let live = |at: u64| at.saturating_add(FETCHED_EXPIRY_MS) >= now_ms;
-        self.entries.retain(|_, fetched| live(fetched.last_used_ms));
-        self.entry_bytes = self.entries.values().map(|f| f.entry.len()).sum();
+        let mut dropped = 0;
+        self.entries.retain(|_, fetched| {
+            let keep = live(fetched.last_used_ms);
+            if !keep {
+                dropped += fetched.entry.len();
+            }
+            keep
+        });
+        self.entry_bytes -= dropped;
         self.failures.retain(|_, failure| live(failure.at_ms));
     }
 
@@ -286,6 +293,7 @@ mod tests {
         assert_eq!(fetches.entry(SeqNo(5)), Some(&[5u8; 10][..]));
         fetches.expire(1_001 + FETCHED_EXPIRY_MS);
         assert_eq!(fetches.entry(SeqNo(5)), None);
+        assert_eq!(fetches.entry_bytes, 0);
     }
 
     #[test]
