@@ -29,6 +29,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     ("cloister-js-bytecode", &[]),
     (
+        "cloister-attestation",
+        &["cloister-types", "cloister-crypto"],
+    ),
+    (
         "cloister-js",
         &[
             "cloister-js-bytecode",
@@ -36,6 +40,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cloister-crypto",
             "cloister-kv",
             "cloister-gov",
+            "cloister-attestation",
         ],
     ),
     ("cloister-node", NODE_AND_BELOW_WITHOUT_NODE),
@@ -122,7 +127,16 @@ const CLI: &[&str] = &[
 
 /// Crates that decide, and so must stay sans-IO.
 const SANS_IO: &[&str] = &[
-    "types", "crypto", "merkle", "ledger", "kv", "raft", "gov", "js", "node",
+    "types",
+    "crypto",
+    "merkle",
+    "ledger",
+    "kv",
+    "raft",
+    "gov",
+    "attestation",
+    "js",
+    "node",
 ];
 
 /// Text that must not appear in sans-IO sources. Hash maps are banned too: iterating one with a
