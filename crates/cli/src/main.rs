@@ -7,6 +7,7 @@ mod ledger_print;
 mod node_addresses;
 mod node_cmd;
 mod node_join;
+mod node_logging;
 mod node_restart;
 mod node_serve;
 mod node_settings;

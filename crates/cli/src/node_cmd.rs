@@ -53,6 +53,7 @@ pub fn run(command: NodeCommand) -> anyhow::Result<ExitCode> {
         );
     }
     let config = resolve_port_zero(config)?;
+    crate::node_logging::install(&config.logging);
     // The node runs JavaScript in QuickJS, which may use up to `max_stack_bytes` of the calling
     // thread's stack (cloister-js caps it at `JS_STACK_BYTES_CEILING`). The node's core runs as a
     // local task of a LocalSet (its interpreters stay on one thread, see node_serve) on a thread

@@ -246,7 +246,9 @@ impl Sink {
                     | Output::WriteSnapshot { .. }
                     | Output::CommitSnapshot { .. }
                     | Output::LaunchProcess { .. }
-                    | Output::ReadLedger { .. } => {}
+                    | Output::ReadLedger { .. }
+                    | Output::AppLog { .. }
+                    | Output::JsExecuted { .. } => {}
                     Output::TruncateLedger { after } => {
                         anyhow::bail!("a single node rolled back to {after}")
                     }

@@ -97,6 +97,16 @@ fn a_js_app_deployed_by_governance_is_served_over_https() {
         network.wait_committed(&user, "/app", tx_id).await;
         let read = send(&user, Method::GET, "/app/records/7", None).await;
         assert_eq!(json_of(&read)["msg"], "seven");
+        // The handler's console.log and CCF's metrics line reach the node's log.
+        let log = network.log();
+        assert!(
+            log.contains(r#"stored record 7 {"length":5}"#),
+            "no console line in:\n{log}"
+        );
+        assert!(
+            log.contains("JS execution complete: Method=PUT, Path=/app/records/{id}, Status=201, ExecMilliseconds="),
+            "no metrics line in:\n{log}"
+        );
 
         // A 400 writes nothing.
         let bad = send(
@@ -136,7 +146,8 @@ fn a_js_app_deployed_by_governance_is_served_over_https() {
         // (as governance asked) the engine's reason; the node keeps serving.
         let options = json!({"actions": [{"name": "set_js_runtime_options", "args": {
             "max_heap_bytes": 32 * 1024 * 1024, "max_stack_bytes": 512 * 1024,
-            "max_execution_time_ms": 2000, "return_exception_details": true}}]});
+            "max_execution_time_ms": 2000, "return_exception_details": true,
+            "log_exception_details": true}}]});
         let proposed = gov.propose(options.to_string().as_bytes()).await.unwrap();
         let voted = gov.vote_accept(&proposed.value.proposal_id).await.unwrap();
         assert_eq!(voted.value.proposal_state, ProposalState::Accepted);
@@ -164,6 +175,19 @@ fn a_js_app_deployed_by_governance_is_served_over_https() {
             );
             let again = send(&user, Method::GET, "/app/records/7", None).await;
             assert_eq!(json_of(&again)["msg"], "seven", "serving after {path}");
+            // log_exception_details: the reason is in the node's log too.
+            let logged = format!("Exception thrown while executing. {reason}");
+            assert!(
+                network.log().contains(&logged),
+                "{path}: no {logged:?} in the log"
+            );
         }
+
+        // An app that turns metrics logging off gets no metrics line.
+        let quiet = send(&user, Method::GET, "/app/quiet", None).await;
+        assert_eq!(quiet.status, 200, "{}", body_text(&quiet));
+        let log = network.log();
+        assert!(log.contains("Path=/app/records/{id}"), "{log}");
+        assert!(!log.contains("Path=/app/quiet"), "{log}");
     });
 }

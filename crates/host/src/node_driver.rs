@@ -8,7 +8,7 @@ use std::path::Path;
 use std::pin::Pin;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use cloister_node::core::{Input, NodeCore, Output};
+use cloister_node::core::{Input, LogLevel, NodeCore, Output};
 use cloister_node::rpc::{Request, Response};
 use cloister_types::{ApiError, NodeId, SeqNo};
 use tokio::sync::{mpsc, oneshot};
@@ -68,6 +68,9 @@ pub struct NodeDriver {
     ledger_answers: mpsc::Receiver<LedgerRead>,
     /// Runs the processes JS handlers ask for (`ccf.host.triggerSubprocess`).
     launcher: ProcessLauncher,
+    /// How long each input of the current batch took the node, by its number
+    /// (`NodeCore::inputs_handled`): the time of a JS request's metrics line.
+    input_times: BTreeMap<u64, Duration>,
 }
 
 impl std::fmt::Debug for NodeDriver {
@@ -111,6 +114,7 @@ impl NodeDriver {
             ledger_reads,
             ledger_answers,
             launcher: ProcessLauncher::default(),
+            input_times: BTreeMap::new(),
         };
         (driver, NodeHandle { sender })
     }
@@ -146,18 +150,18 @@ impl NodeDriver {
                     let Some((request, reply)) = request else { break };
                     self.next_request += 1;
                     self.replies.insert(self.next_request, reply);
-                    self.core.handle(Input::Request { session: self.next_request, request });
+                    self.feed(Input::Request { session: self.next_request, request });
                 }
                 frame = next_frame(&mut self.peers) => {
                     let Some((from, bytes)) = frame else { break };
-                    self.core.handle(Input::Peer { from, bytes });
+                    self.feed(Input::Peer { from, bytes });
                 }
                 Some((from, to, entries)) = self.ledger_answers.recv() => {
-                    self.core.handle(Input::LedgerEntries { from, to, entries });
+                    self.feed(Input::LedgerEntries { from, to, entries });
                 }
                 _ = ticker.tick() => {
                     let now_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-                    self.core.handle(Input::Tick { now_ms, now_unix: unix_now() });
+                    self.feed(Input::Tick { now_ms, now_unix: unix_now() });
                 }
                 () = &mut shutdown => break,
             }
@@ -176,7 +180,7 @@ impl NodeDriver {
             if let Ok((request, reply)) = self.requests.try_recv() {
                 self.next_request += 1;
                 self.replies.insert(self.next_request, reply);
-                self.core.handle(Input::Request {
+                self.feed(Input::Request {
                     session: self.next_request,
                     request,
                 });
@@ -185,7 +189,7 @@ impl NodeDriver {
             if let Some(peers) = &mut self.peers
                 && let Ok((from, bytes)) = peers.incoming.try_recv()
             {
-                self.core.handle(Input::Peer { from, bytes });
+                self.feed(Input::Peer { from, bytes });
                 took = true;
             }
             if !took {
@@ -194,9 +198,23 @@ impl NodeDriver {
         }
     }
 
+    /// Gives the node one input, timing it.
+    fn feed(&mut self, input: Input) {
+        let started = Instant::now();
+        self.core.handle(input);
+        self.input_times
+            .insert(self.core.inputs_handled(), started.elapsed());
+    }
+
     /// Carries out everything the node asked for; after writing entries, tells it they are
     /// persisted (which may commit, and so ask for more).
     fn drain(&mut self) -> anyhow::Result<()> {
+        let drained = self.drain_outputs();
+        self.input_times.clear();
+        drained
+    }
+
+    fn drain_outputs(&mut self) -> anyhow::Result<()> {
         loop {
             let mut appended = None;
             while let Some(output) = self.core.poll_output() {
@@ -248,6 +266,21 @@ impl NodeDriver {
                         let dir = self.ledger.dir().to_path_buf();
                         spawn_read(dir, from, to, self.ledger_reads.clone());
                     }
+                    Output::AppLog { level, text } => app_log(level, &text),
+                    Output::JsExecuted {
+                        input,
+                        method,
+                        route,
+                        status,
+                    } => {
+                        let took = self.input_times.get(&input).copied().unwrap_or_default();
+                        tracing::info!(
+                            target: "js",
+                            "JS execution complete: Method={method}, Path={route}, \
+                             Status={status}, ExecMilliseconds={}",
+                            took.as_millis()
+                        );
+                    }
                     Output::Peers { nodes } => {
                         if let Some(peers) = &self.peers {
                             let nodes = nodes
@@ -261,10 +294,20 @@ impl NodeDriver {
             }
             let Some(up_to) = appended else { return Ok(()) };
             self.ledger.flush()?;
-            self.core.handle(Input::Persisted {
+            self.feed(Input::Persisted {
                 up_to: SeqNo(up_to.0),
             });
         }
+    }
+}
+
+/// A JS application's log line at CCF's levels (`console.log`/`info` → info, `warn` → fail,
+/// `error` → fatal: tracing's warn and error).
+fn app_log(level: LogLevel, text: &str) {
+    match level {
+        LogLevel::Info => tracing::info!(target: "js", "{text}"),
+        LogLevel::Warn => tracing::warn!(target: "js", "{text}"),
+        LogLevel::Error => tracing::error!(target: "js", "{text}"),
     }
 }
 

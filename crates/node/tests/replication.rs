@@ -108,7 +108,9 @@ impl Cluster {
                     Output::CommitLedger { .. }
                     | Output::Peers { .. }
                     | Output::LaunchProcess { .. }
-                    | Output::ReadLedger { .. } => {}
+                    | Output::ReadLedger { .. }
+                    | Output::AppLog { .. }
+                    | Output::JsExecuted { .. } => {}
                 }
             }
             match appended {

@@ -365,6 +365,8 @@ impl World {
                 // The simulator launches nothing: a host process is outside the simulated world
                 // and cannot affect the nodes (CCF's host runs it fire and forget).
                 Output::LaunchProcess { .. } => {}
+                // Application log lines go nowhere: the simulated hosts keep no logs.
+                Output::AppLog { .. } | Output::JsExecuted { .. } => {}
                 Output::ReadLedger { from, to } => reads.push((from, to)),
             }
         }

@@ -23,6 +23,7 @@ export function put(request) {
   if (typeof body.msg !== "string") {
     return badRequest("msg must be a string");
   }
+  console.log("stored record", request.params.id, { length: body.msg.length });
   return { statusCode: 201, body: { stored: body.msg } };
 }
 
@@ -59,4 +60,9 @@ export function bomb(request) {
   for (;;) {
     hoard.push("x".repeat(1024 * 1024) + hoard.length);
   }
+}
+
+export function quiet(request) {
+  ccf.enableMetricsLogging(false);
+  return { body: "shh" };
 }

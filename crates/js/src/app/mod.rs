@@ -78,6 +78,8 @@ pub trait AppHost {
 pub struct JsApp {
     host: Rc<dyn AppHost>,
     logs: Vec<LogLine>,
+    /// `ccf.enableMetricsLogging` as the last request left it.
+    metrics_logging: bool,
     /// Shared with the module loader of every interpreter this app makes.
     bytecode: Rc<RefCell<BytecodeCache>>,
     interpreters: InterpreterCache,
@@ -88,6 +90,7 @@ impl JsApp {
         JsApp {
             host,
             logs: Vec::new(),
+            metrics_logging: true,
             bytecode: Rc::default(),
             interpreters: InterpreterCache::default(),
         }
@@ -101,6 +104,12 @@ impl JsApp {
     /// The `console.*` lines of the last request.
     pub fn logs(&self) -> &[LogLine] {
         &self.logs
+    }
+
+    /// Whether the last request's interpreter wants its metrics line logged (CCF's
+    /// `ccf.enableMetricsLogging`, on unless the app turned it off).
+    pub fn metrics_logging(&self) -> bool {
+        self.metrics_logging
     }
 
     /// Modules compiled so far, and interpreters handed out again by `interpreter_reuse`.
@@ -203,8 +212,12 @@ impl JsApp {
                 let mut state = interpreter.state().borrow_mut();
                 state.finish(tx, apply);
                 self.logs = std::mem::take(&mut state.logs);
+                self.metrics_logging = state.metrics_logging;
             }
-            None => self.logs.clear(),
+            None => {
+                self.logs.clear();
+                self.metrics_logging = true;
+            }
         }
         if let (Some(key), Some(interpreter), true) = (reuse_key, interpreter, outcome.is_ok()) {
             self.interpreters

@@ -8,8 +8,8 @@ use std::rc::Rc;
 
 use cloister_crypto::{Certificate, Entropy, SeededEntropy, Sha256Hash, sha256_concat};
 use cloister_js::{
-    AppHost, AuthnPolicy, EndpointMode, HistoricalHost, JsApp, JsCaller, JsEndpoint, JsRequest,
-    js_endpoints,
+    AppFailure, AppHost, AuthnPolicy, EndpointMode, HistoricalHost, JsApp, JsCaller, JsEndpoint,
+    JsRequest, JsResponse, LogLevel, js_endpoints,
 };
 use cloister_kv::{KvError, Tx};
 use cloister_ledger::EntryFlags;
@@ -138,6 +138,7 @@ impl NodeCore {
             let outcome = self
                 .js_app()
                 .handle(&mut tx, properties, &js_request, &caller);
+            self.log_js_call(&outcome, &js_request);
             let mut js_response = match outcome {
                 Ok(response) => response,
                 Err(failure) => return to_response(failure.response()),
@@ -186,6 +187,49 @@ impl NodeCore {
             return response;
         }
         conflict_exhausted()
+    }
+
+    /// What one run of a JS handler leaves in the node's log, as CCF logs it: its `console.*`
+    /// lines, its exception when `log_exception_details` is set, and the metrics line unless
+    /// the app turned it off (`ccf.enableMetricsLogging(false)`). Every run logs, re-runs after
+    /// a conflict included.
+    fn log_js_call(&mut self, outcome: &Result<JsResponse, AppFailure>, request: &JsRequest) {
+        let Some(app) = &self.js_app else { return };
+        for line in app.logs() {
+            self.outputs.push_back(Output::AppLog {
+                level: line.level,
+                text: line.text.clone(),
+            });
+        }
+        let metrics = app.metrics_logging();
+        let status = match outcome {
+            Ok(response) => response.status,
+            Err(failure) => {
+                if failure.log_exception_details
+                    && let Some(details) = failure.exception_details()
+                {
+                    let reason = details["message"].as_str().unwrap_or_default();
+                    let mut text = format!("{} {reason}", failure.message());
+                    if let Some(trace) = details["trace"].as_str() {
+                        text.push('\n');
+                        text.push_str(trace);
+                    }
+                    self.outputs.push_back(Output::AppLog {
+                        level: LogLevel::Warn,
+                        text,
+                    });
+                }
+                failure.response().status
+            }
+        };
+        if metrics {
+            self.outputs.push_back(Output::JsExecuted {
+                input: self.inputs,
+                method: request.method.clone(),
+                route: request.route.clone(),
+                status,
+            });
+        }
     }
 
     /// The node's `JsApp` (its compiled modules and reusable interpreters), made at the first

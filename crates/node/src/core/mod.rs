@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use cloister_crypto::Sha256Hash;
 use cloister_gov::ConstitutionEngine;
+pub use cloister_js::LogLevel;
 use cloister_kv::{LedgerSecrets, Store};
 use cloister_ledger::EntryFlags;
 use cloister_raft::{Leadership, Membership, Raft};
@@ -109,6 +110,19 @@ pub enum Output {
     /// thread) and answer with [`Input::LedgerEntries`]: historical queries of entries consensus
     /// no longer holds in memory. At most a few are outstanding, never two for one seqno.
     ReadLedger { from: SeqNo, to: SeqNo },
+    /// A line for the node's log from the application: a JS handler's `console.*` output, or
+    /// the details of its exception when `log_exception_details` is set.
+    AppLog { level: LogLevel, text: String },
+    /// A JS request ran (CCF logs `JS execution complete: Method=…, Path=…, Status=…,
+    /// ExecMilliseconds=…` unless the app turned metrics logging off). The node has no clock:
+    /// `input` is the number of the [`NodeCore::handle`] call that ran it (counting from 1),
+    /// so the host, which times its calls, can tell how long it took.
+    JsExecuted {
+        input: u64,
+        method: String,
+        route: String,
+        status: u16,
+    },
 }
 
 /// What a node that crashed finds on its disk.
@@ -253,6 +267,8 @@ pub struct NodeCore {
     /// Compiled modules and interpreters kept between JS requests (QuickJS objects: this makes
     /// `NodeCore` not `Send`; hosts run it on one thread).
     js_app: Option<cloister_js::JsApp>,
+    /// Calls of [`NodeCore::handle`] so far (see [`Output::JsExecuted`]).
+    inputs: u64,
     /// `ccf.historical`'s state cache and the current historical request's target.
     historical: historical_cache::HistoricalCache,
     raft: Raft,
@@ -472,6 +488,7 @@ impl NodeCore {
             signing_failures: 0,
             js_requests: 0,
             js_app: None,
+            inputs: 0,
             historical: historical_cache::HistoricalCache::default(),
             settings,
             raft,
@@ -487,7 +504,14 @@ impl NodeCore {
     }
 
     /// Feeds one input.
+    /// How many inputs [`NodeCore::handle`] took so far (the numbering of
+    /// [`Output::JsExecuted`]).
+    pub fn inputs_handled(&self) -> u64 {
+        self.inputs
+    }
+
     pub fn handle(&mut self, input: Input) {
+        self.inputs += 1;
         match input {
             Input::Tick { now_ms, now_unix } => {
                 self.now_ms = now_ms.max(self.now_ms);

@@ -205,7 +205,9 @@ impl Harness {
                 | Output::WriteSnapshot { .. }
                 | Output::CommitSnapshot { .. }
                 | Output::LaunchProcess { .. }
-                | Output::ReadLedger { .. } => {}
+                | Output::ReadLedger { .. }
+                | Output::AppLog { .. }
+                | Output::JsExecuted { .. } => {}
             }
         }
         response.expect("a response")
