@@ -21,6 +21,7 @@ mod kv;
 mod network;
 mod node;
 mod rpc;
+mod snp;
 
 use std::cell::RefMut;
 
@@ -56,6 +57,7 @@ pub(crate) fn install<'js>(
     scripts.push(converters::register(ctx, &natives, state)?);
     scripts.push(crypto::register(ctx, &natives, state)?);
     scripts.push(kv::register(ctx, &natives, state)?);
+    scripts.push(snp::register(ctx, &natives)?); // app and governance contexts alike
     match context {
         ExecContext::GovRo => scripts.push(gov::register(ctx, &natives, state)?),
         ExecContext::GovRw => {
