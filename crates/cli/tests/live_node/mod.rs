@@ -103,6 +103,15 @@ impl TestNetwork {
     /// and a CCF configuration (`ledger.chunk_size = chunk_size`), starts the node and waits
     /// until its governance frontend answers. The service is Opening; member0 is Accepted.
     pub async fn start(chunk_size: &str) -> TestNetwork {
+        TestNetwork::start_configured(chunk_size, |_| {}).await
+    }
+
+    /// [`TestNetwork::start`] with the CCF configuration changed by `configure` before the node
+    /// reads it (a test's own `snapshots`, `consensus`, … sections).
+    pub async fn start_configured(
+        chunk_size: &str,
+        configure: impl FnOnce(&mut Value),
+    ) -> TestNetwork {
         let dir = tempfile::tempdir().unwrap();
         let common = dir.path().join("common");
         let node_dir = dir.path().join("node0");
@@ -115,7 +124,8 @@ impl TestNetwork {
             cloister_js::DEFAULT_CONSTITUTION,
         )
         .unwrap();
-        let config = node_config(&common, chunk_size);
+        let mut config = node_config(&common, chunk_size);
+        configure(&mut config);
         fs::write(
             node_dir.join("config.json"),
             serde_json::to_string_pretty(&config).unwrap(),
@@ -185,7 +195,15 @@ impl TestNetwork {
 
     /// Starts, activates member0 and opens the service with user0.
     pub async fn start_open(chunk_size: &str) -> TestNetwork {
-        let network = TestNetwork::start(chunk_size).await;
+        TestNetwork::start_open_configured(chunk_size, |_| {}).await
+    }
+
+    /// [`TestNetwork::start_open`] with the configuration changed by `configure`.
+    pub async fn start_open_configured(
+        chunk_size: &str,
+        configure: impl FnOnce(&mut Value),
+    ) -> TestNetwork {
+        let network = TestNetwork::start_configured(chunk_size, configure).await;
         let gov = network.member0_gov();
         network.activate_member0(&gov).await;
         let accepted = network.open_service(&gov).await;
