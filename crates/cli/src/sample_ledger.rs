@@ -248,6 +248,7 @@ impl Sink {
                     | Output::LaunchProcess { .. }
                     | Output::ReadLedger { .. }
                     | Output::AppLog { .. }
+                    | Output::NodeLog { .. }
                     | Output::JsExecuted { .. } => {}
                     Output::TruncateLedger { after } => {
                         anyhow::bail!("a single node rolled back to {after}")

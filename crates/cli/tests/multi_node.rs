@@ -133,6 +133,12 @@ fn kill_9_of_the_primary_under_load_loses_no_committed_write_and_ledgers_agree()
             "a new primary after {failover:?}, more than {bound:?}{}",
             cluster.logs()
         );
+        // The node's log says so (Output::NodeLog through the host's tracing subscriber).
+        let new_log = cluster.nodes[new].log();
+        assert!(
+            new_log.contains("became primary in view"),
+            "node{new}'s log:\n{new_log}"
+        );
 
         wait_for_acks(&cluster, &load, 60).await;
         let acks = load.finish().await;

@@ -267,6 +267,7 @@ impl NodeDriver {
                         spawn_read(dir, from, to, self.ledger_reads.clone());
                     }
                     Output::AppLog { level, text } => app_log(level, &text),
+                    Output::NodeLog { level, text } => node_log(level, &text),
                     Output::JsExecuted {
                         input,
                         method,
@@ -308,6 +309,15 @@ fn app_log(level: LogLevel, text: &str) {
         LogLevel::Info => tracing::info!(target: "js", "{text}"),
         LogLevel::Warn => tracing::warn!(target: "js", "{text}"),
         LogLevel::Error => tracing::error!(target: "js", "{text}"),
+    }
+}
+
+/// A line about the node itself (its role, rollbacks, snapshots).
+fn node_log(level: LogLevel, text: &str) {
+    match level {
+        LogLevel::Info => tracing::info!(target: "node", "{text}"),
+        LogLevel::Warn => tracing::warn!(target: "node", "{text}"),
+        LogLevel::Error => tracing::error!(target: "node", "{text}"),
     }
 }
 

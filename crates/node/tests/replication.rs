@@ -110,6 +110,7 @@ impl Cluster {
                     | Output::LaunchProcess { .. }
                     | Output::ReadLedger { .. }
                     | Output::AppLog { .. }
+                    | Output::NodeLog { .. }
                     | Output::JsExecuted { .. } => {}
                 }
             }

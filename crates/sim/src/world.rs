@@ -366,7 +366,7 @@ impl World {
                 // and cannot affect the nodes (CCF's host runs it fire and forget).
                 Output::LaunchProcess { .. } => {}
                 // Application log lines go nowhere: the simulated hosts keep no logs.
-                Output::AppLog { .. } | Output::JsExecuted { .. } => {}
+                Output::AppLog { .. } | Output::NodeLog { .. } | Output::JsExecuted { .. } => {}
                 Output::ReadLedger { from, to } => reads.push((from, to)),
             }
         }

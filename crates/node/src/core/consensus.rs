@@ -11,7 +11,7 @@ use cloister_raft::{Entry, EntryKind, Input as RaftInput, Output as RaftOutput};
 use cloister_types::{NodeId, SeqNo, TxId};
 use serde_json::Value;
 
-use crate::core::{NodeCore, Output, PeerInfo};
+use crate::core::{LogLevel, NodeCore, Output, PeerInfo};
 use crate::error::NodeError;
 use crate::peer_wire::{PeerMessage, encode};
 use crate::tables::{NODES_INFO, SNAPSHOT_EVIDENCE};
@@ -120,6 +120,13 @@ impl NodeCore {
                     self.outputs.push_back(Output::Voted { view, voted_for });
                 }
                 RaftOutput::BecameFollower { view, leader } => {
+                    let primary = leader
+                        .as_ref()
+                        .map_or_else(|| "unknown".to_owned(), |id| id.to_string());
+                    self.log(
+                        LogLevel::Info,
+                        format!("backup in view {}, primary {primary}", view.0),
+                    );
                     self.view = view;
                     self.primary = leader;
                     self.fail_forwards_on_role_change();
@@ -213,6 +220,14 @@ impl NodeCore {
     /// Drops every entry after `after` (never at or below the commit seqno).
     fn truncate(&mut self, after: SeqNo) {
         if self.store.current_version() > after {
+            self.log(
+                LogLevel::Info,
+                format!(
+                    "rolled back the uncommitted entries {}..={}",
+                    after.0 + 1,
+                    self.store.current_version().0
+                ),
+            );
             let _ = self.store.rollback_to(after);
             self.store.secrets_mut().rollback(after);
         }
@@ -271,6 +286,7 @@ impl NodeCore {
     }
 
     fn on_became_leader(&mut self, view: cloister_types::View) {
+        self.log(LogLevel::Info, format!("became primary in view {}", view.0));
         self.view = view;
         self.primary = Some(self.node.id.clone());
         self.fail_forwards_on_role_change();

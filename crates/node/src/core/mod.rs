@@ -110,6 +110,9 @@ pub enum Output {
     /// thread) and answer with [`Input::LedgerEntries`]: historical queries of entries consensus
     /// no longer holds in memory. At most a few are outstanding, never two for one seqno.
     ReadLedger { from: SeqNo, to: SeqNo },
+    /// A line for the node's log about the node itself: its role changing, a rollback, a
+    /// snapshot.
+    NodeLog { level: LogLevel, text: String },
     /// A line for the node's log from the application: a JS handler's `console.*` output, or
     /// the details of its exception when `log_exception_details` is set.
     AppLog { level: LogLevel, text: String },
@@ -504,6 +507,11 @@ impl NodeCore {
     }
 
     /// Feeds one input.
+    /// Queues a line for the node's log.
+    pub(crate) fn log(&mut self, level: LogLevel, text: String) {
+        self.outputs.push_back(Output::NodeLog { level, text });
+    }
+
     /// How many inputs [`NodeCore::handle`] took so far (the numbering of
     /// [`Output::JsExecuted`]).
     pub fn inputs_handled(&self) -> u64 {

@@ -164,8 +164,13 @@ impl NodeCore {
             self.snapshots.pending = Some(pending);
             return;
         }
+        let name = format!("snapshot_{}_{}", pending.seqno.0, evidence.0);
+        self.log(
+            cloister_js::LogLevel::Info,
+            format!("snapshot {name} written ({} bytes)", pending.bytes.len()),
+        );
         self.outputs.push_back(Output::WriteSnapshot {
-            name: format!("snapshot_{}_{}", pending.seqno.0, evidence.0),
+            name,
             bytes: pending.bytes.clone(),
         });
         self.snapshots.evidenced = Some(Evidenced {

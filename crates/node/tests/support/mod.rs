@@ -207,6 +207,7 @@ impl Harness {
                 | Output::LaunchProcess { .. }
                 | Output::ReadLedger { .. }
                 | Output::AppLog { .. }
+                | Output::NodeLog { .. }
                 | Output::JsExecuted { .. } => {}
             }
         }
