@@ -9,9 +9,8 @@ mod common;
 
 use std::rc::Rc;
 
-use cloister_js::{AppHost, HostLaunch, JsApp, JsCaller, JsRequest, JsResponse, js_endpoints};
+use cloister_js::{HostLaunch, JsApp, JsCaller, JsRequest, JsResponse, js_endpoints};
 use cloister_kv::Store;
-use cloister_types::{SeqNo, TxId, TxStatus, View};
 use common::*;
 use serde_json::{Value, json};
 
@@ -94,36 +93,7 @@ fn deployed() -> Store {
         }},
         "modules": [{"name": "app.js", "module": MODULE}],
     });
-    let mut store = gov_store(1, "Open");
-    let mut tx = store.begin();
-    let proposal = proposal("set_js_app", json!({ "bundle": bundle }));
-    assert_valid(&mut tx, &proposal);
-    apply(&mut tx, &proposal).unwrap();
-    commit(&mut store, tx);
-    store
-}
-
-struct Host;
-
-impl AppHost for Host {
-    fn last_committed_tx_id(&self) -> TxId {
-        TxId::new(2, 1)
-    }
-    fn tx_status(&self, _: TxId) -> TxStatus {
-        TxStatus::Committed
-    }
-    fn view_for_seqno(&self, _: SeqNo) -> Option<View> {
-        Some(View(2))
-    }
-    fn untrusted_time_ms(&self) -> u64 {
-        0
-    }
-    fn random_seed(&self) -> u64 {
-        5
-    }
-    fn entropy(&self) -> [u8; 32] {
-        [9; 32] // test host: fixed bytes
-    }
+    deploy_js_app(bundle)
 }
 
 fn call(
@@ -164,7 +134,7 @@ fn body(response: &JsResponse) -> Value {
 #[test]
 fn arguments_are_checked_with_ccf_texts() {
     let store = deployed();
-    let mut app = JsApp::new(Rc::new(Host));
+    let mut app = JsApp::new(Rc::new(CommittedHost));
     let response = call(&mut app, &store, "POST", "/checks", json!({})).unwrap();
     let array = "First argument must be an array";
     let strings = "First argument must be an array of strings, found non-string";
@@ -195,7 +165,7 @@ fn arguments_are_checked_with_ccf_texts() {
 #[test]
 fn launches_come_back_with_the_response_in_call_order() {
     let store = deployed();
-    let mut app = JsApp::new(Rc::new(Host));
+    let mut app = JsApp::new(Rc::new(CommittedHost));
     let request = json!({"launches": [
         {"args": ["touch", "/tmp/a b"]},
         {"args": ["/bin/sh", "-c", "cat > /tmp/x"], "stdin": "héllo"},
@@ -222,7 +192,7 @@ fn launches_come_back_with_the_response_in_call_order() {
 #[test]
 fn a_4xx_still_launches_and_a_failed_call_launches_nothing() {
     let store = deployed();
-    let mut app = JsApp::new(Rc::new(Host));
+    let mut app = JsApp::new(Rc::new(CommittedHost));
     let request = json!({"status": 400, "launches": [{"args": ["touch", "/tmp/y"]}]});
     let response = call(&mut app, &store, "POST", "/launch", request).unwrap();
     assert_eq!(response.status, 400);
@@ -242,7 +212,7 @@ fn a_4xx_still_launches_and_a_failed_call_launches_nothing() {
 #[test]
 fn read_only_endpoints_and_reused_interpreters_launch_per_request() {
     let store = deployed();
-    let mut app = JsApp::new(Rc::new(Host));
+    let mut app = JsApp::new(Rc::new(CommittedHost));
     let request = json!({"launches": [{"args": ["ro"]}]});
     let response = call(&mut app, &store, "GET", "/launch", request).unwrap();
     assert_eq!(response.launches[0], launch(&["ro"], None));
@@ -261,7 +231,7 @@ fn read_only_endpoints_and_reused_interpreters_launch_per_request() {
 #[test]
 fn a_request_launches_at_most_256_processes() {
     let store = deployed();
-    let mut app = JsApp::new(Rc::new(Host));
+    let mut app = JsApp::new(Rc::new(CommittedHost));
     // CCF's own test launches 100 from one request.
     let response = call(&mut app, &store, "POST", "/many", json!({"count": 100})).unwrap();
     assert_eq!(response.launches.len(), 100);

@@ -9,9 +9,8 @@ mod common;
 
 use std::rc::Rc;
 
-use cloister_js::{AppHost, JsApp, JsCaller, JsRequest, js_endpoints};
+use cloister_js::{JsApp, JsCaller, JsRequest, js_endpoints};
 use cloister_kv::Store;
-use cloister_types::{SeqNo, TxId, TxStatus, View};
 use common::*;
 use serde_json::{Value, json};
 
@@ -63,41 +62,8 @@ fn bundle(module: &str) -> Value {
     })
 }
 
-struct Host;
-
-impl AppHost for Host {
-    fn last_committed_tx_id(&self) -> TxId {
-        TxId::new(2, 1)
-    }
-    fn tx_status(&self, _: TxId) -> TxStatus {
-        TxStatus::Committed
-    }
-    fn view_for_seqno(&self, _: SeqNo) -> Option<View> {
-        Some(View(2))
-    }
-    fn untrusted_time_ms(&self) -> u64 {
-        0
-    }
-    fn random_seed(&self) -> u64 {
-        5
-    }
-    fn entropy(&self) -> [u8; 32] {
-        [9; 32] // test host: fixed bytes
-    }
-}
-
-fn propose(store: &mut Store, name: &str, args: Value) {
-    let mut tx = store.begin();
-    let proposal = proposal(name, args);
-    assert_valid(&mut tx, &proposal);
-    apply(&mut tx, &proposal).unwrap();
-    commit(store, tx);
-}
-
 fn deployed(module: &str) -> Store {
-    let mut store = gov_store(1, "Open");
-    propose(&mut store, "set_js_app", json!({"bundle": bundle(module)}));
-    store
+    deploy_js_app(bundle(module))
 }
 
 /// Runs `method path` and commits its writes; the JSON body.
@@ -123,7 +89,7 @@ fn call(app: &mut JsApp, store: &mut Store, method: &str, path: &str) -> Value {
 }
 
 fn app() -> JsApp {
-    JsApp::new(Rc::new(Host))
+    JsApp::new(Rc::new(CommittedHost))
 }
 
 #[test]
@@ -178,7 +144,7 @@ fn set_js_app_flushes_the_cache_and_new_code_is_seen_at_once() {
     call(&mut app, &mut store, "POST", "/reused");
     assert_eq!(call(&mut app, &mut store, "POST", "/reused")["visits"], 2);
     let changed = MODULE.replace("evaluations ?? 0) + 1", "evaluations ?? 0) + 100");
-    propose(
+    pass(
         &mut store,
         "set_js_app",
         json!({"bundle": bundle(&changed)}),
@@ -191,7 +157,7 @@ fn set_js_app_flushes_the_cache_and_new_code_is_seen_at_once() {
 #[test]
 fn the_lru_keeps_max_cached_interpreters() {
     let mut store = deployed(MODULE);
-    propose(
+    pass(
         &mut store,
         "set_js_runtime_options",
         json!({"max_heap_bytes": 104857600, "max_stack_bytes": 1048576,

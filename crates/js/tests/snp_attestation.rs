@@ -10,9 +10,8 @@ mod common;
 use std::rc::Rc;
 
 use cloister_gov::ConstitutionEngine;
-use cloister_js::{AppHost, JsApp, JsCaller, JsRequest, js_endpoints};
+use cloister_js::{JsApp, JsCaller, JsRequest, js_endpoints};
 use cloister_kv::Store;
-use cloister_types::{SeqNo, TxId, TxStatus, View};
 use common::*;
 use serde_json::{Value, json};
 
@@ -101,42 +100,13 @@ fn deployed() -> Store {
         }},
         "modules": [{"name": "app.js", "module": MODULE}],
     });
-    let mut store = gov_store(1, "Open");
-    let mut tx = store.begin();
-    let proposal = proposal("set_js_app", json!({ "bundle": bundle }));
-    assert_valid(&mut tx, &proposal);
-    apply(&mut tx, &proposal).unwrap();
-    commit(&mut store, tx);
-    store
-}
-
-struct Host;
-
-impl AppHost for Host {
-    fn last_committed_tx_id(&self) -> TxId {
-        TxId::new(2, 1)
-    }
-    fn tx_status(&self, _: TxId) -> TxStatus {
-        TxStatus::Committed
-    }
-    fn view_for_seqno(&self, _: SeqNo) -> Option<View> {
-        Some(View(2))
-    }
-    fn untrusted_time_ms(&self) -> u64 {
-        0
-    }
-    fn random_seed(&self) -> u64 {
-        5
-    }
-    fn entropy(&self) -> [u8; 32] {
-        [9; 32] // test host: fixed bytes
-    }
+    deploy_js_app(bundle)
 }
 
 /// POSTs `body` to `path` and returns (status, JSON body).
 fn post(path: &str, body: Value) -> (u16, Value) {
     let store = deployed();
-    let mut app = JsApp::new(Rc::new(Host));
+    let mut app = JsApp::new(Rc::new(CommittedHost));
     let mut tx = store.begin();
     let endpoint = js_endpoints(&mut tx)
         .unwrap()

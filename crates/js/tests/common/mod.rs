@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 
 use cloister_gov::{ConstitutionEngine, GovHost, JsFailure, NodeAction, Validation};
-use cloister_js::{DEFAULT_CONSTITUTION, QuickJsConstitution};
+use cloister_js::{AppHost, DEFAULT_CONSTITUTION, QuickJsConstitution};
 use cloister_kv::{EntryFlags, LedgerSecrets, Store, Tx};
-use cloister_types::View;
+use cloister_types::{SeqNo, TxId, TxStatus, View};
 use serde_json::{Value, json};
 
 pub const SINGLETON: [u8; 8] = [0; 8];
@@ -150,4 +150,46 @@ pub fn assert_valid(tx: &mut Tx, proposal: &str) {
     let answer = validate(tx, proposal);
     assert!(answer.valid, "{proposal} refused: {}", answer.description);
     assert_eq!(answer.description, "");
+}
+
+/// The node's side of a JS app call where everything is committed in view 2 (seqno 1 last),
+/// with a fixed clock, seed and entropy.
+pub struct CommittedHost;
+
+impl AppHost for CommittedHost {
+    fn last_committed_tx_id(&self) -> TxId {
+        TxId::new(2, 1)
+    }
+    fn tx_status(&self, _: TxId) -> TxStatus {
+        TxStatus::Committed
+    }
+    fn view_for_seqno(&self, _: SeqNo) -> Option<View> {
+        Some(View(2))
+    }
+    fn untrusted_time_ms(&self) -> u64 {
+        0
+    }
+    fn random_seed(&self) -> u64 {
+        5
+    }
+    fn entropy(&self) -> [u8; 32] {
+        [9; 32] // test host: fixed bytes
+    }
+}
+
+/// Passes the proposal `name(args)` through the default constitution's validate and apply, and
+/// commits it.
+pub fn pass(store: &mut Store, name: &str, args: Value) {
+    let mut tx = store.begin();
+    let proposal = proposal(name, args);
+    assert_valid(&mut tx, &proposal);
+    apply(&mut tx, &proposal).unwrap();
+    commit(store, tx);
+}
+
+/// An open service's governance store with `bundle` deployed by `set_js_app`.
+pub fn deploy_js_app(bundle: Value) -> Store {
+    let mut store = gov_store(1, "Open");
+    pass(&mut store, "set_js_app", json!({ "bundle": bundle }));
+    store
 }
